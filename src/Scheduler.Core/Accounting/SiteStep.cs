@@ -1,0 +1,62 @@
+namespace Scheduler.Core.Accounting;
+
+using Scheduler.Core.Model;
+using Scheduler.Core.Power;
+
+/// <summary>A job drawing power at a site during a step.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Gpus">Its GPUs.</param>
+/// <param name="ActiveFraction">Share of the step it runs (below 1 when it finishes within the step), 0..1.</param>
+/// <param name="TokensPerGpuHour">Its token rate, if a token workload.</param>
+public readonly record struct JobLoad(string JobId, int Gpus, double ActiveFraction, double? TokensPerGpuHour);
+
+/// <summary>One job's part of a site step: the work it did and the energy it drew.</summary>
+public readonly record struct JobStepShare(string JobId, double GpuHours, EnergyLedger Ledger);
+
+/// <summary>Outcome of one site step: the power balance, the site's ledger for the step, and each job's share.</summary>
+/// <param name="ServedFraction">Share of load actually served (below 1 only in a shortfall, when all load is throttled equally).</param>
+public sealed record SiteStepResult(
+    PowerBalanceResult Balance,
+    double LoadMegawatts,
+    double ServedFraction,
+    EnergyLedger SiteLedger,
+    IReadOnlyList<JobStepShare> Jobs);
+
+/// <summary>
+/// One step of one site: compute the facility load of its running jobs, run the power balance, and split the energy
+/// by source among the jobs in proportion to their power (the base load keeps its own share in the site ledger).
+/// </summary>
+public static class SiteStep
+{
+    public static SiteStepResult Run(SiteSpec site, double greenSupplyMegawatts, double outsideCelsius, double stateOfChargeMegawattHours,
+        double greenPriceCnyPerKilowattHour, IReadOnlyList<JobLoad> running, double stepHours)
+    {
+        var pue = site.Cooling.PueAt(outsideCelsius);
+        var perGpuMegawatts = site.KilowattsPerGpu / 1000.0 * pue;
+        var load = site.BaseLoadMegawatts * pue;
+        for (var i = 0; i < running.Count; i++) load += running[i].Gpus * running[i].ActiveFraction * perGpuMegawatts;
+
+        var balance = PowerBalance.Step(new PowerBalanceInput(greenSupplyMegawatts, load, stateOfChargeMegawattHours,
+            site.Battery, site.GridImportLimitMegawatts, stepHours));
+        var served = load > 0 ? balance.ServedLoadMegawatts / load : 1;
+
+        var siteLedger = EnergyLedger.ForEnergy(
+            balance.GreenUsedMegawatts * stepHours, balance.DischargeMegawatts * stepHours, balance.GridImportMegawatts * stepHours,
+            balance.CurtailmentMegawatts * stepHours, greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour);
+
+        var shares = new JobStepShare[running.Count];
+        double tokens = 0;
+        for (var i = 0; i < running.Count; i++)
+        {
+            var job = running[i];
+            var share = load > 0 ? job.Gpus * job.ActiveFraction * perGpuMegawatts / load : 0;
+            var gpuHours = job.Gpus * job.ActiveFraction * stepHours * served;
+            var jobTokens = (job.TokensPerGpuHour ?? 0) * gpuHours;
+            tokens += jobTokens;
+            shares[i] = new JobStepShare(job.JobId, gpuHours, EnergyLedger.ForEnergy(
+                siteLedger.GreenMegawattHours * share, siteLedger.BatteryMegawattHours * share, siteLedger.GridMegawattHours * share, 0,
+                greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour, jobTokens));
+        }
+        return new SiteStepResult(balance, load, served, siteLedger with { Tokens = tokens }, shares);
+    }
+}

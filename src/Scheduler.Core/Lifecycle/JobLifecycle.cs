@@ -1,0 +1,104 @@
+namespace Scheduler.Core.Lifecycle;
+
+using Scheduler.Core.Policy;
+
+/// <summary>
+/// The job state machine. Pure functions from a state and an event to the next state; an event that is not allowed
+/// in the current state throws <see cref="InvalidJobTransitionException"/> and leaves nothing changed.
+/// <code>
+/// Queued ─place─▶ Running ◀─resume── Paused
+///                 │  ▲  └──pause──────▲
+///          relocate  transfer done
+///                 ▼  │
+///              Relocating
+/// any non-terminal ─cancel─▶ Cancelled;  Running ─work done─▶ Completed;  any non-terminal ─fail─▶ Failed
+/// </code>
+/// </summary>
+public static class JobLifecycle
+{
+    /// <summary>Applies a dispatch decision; a relocation takes its transfer time from the decision.</summary>
+    public static JobState Apply(JobState job, Decision decision, DateTimeOffset now)
+    {
+        if (decision.JobId != job.Id)
+            throw new ArgumentException($"decision for job '{decision.JobId}' applied to job '{job.Id}'", nameof(decision));
+        return decision.Kind switch
+        {
+            DecisionKind.Place => Require(job, decision, JobStatus.Queued) with
+            {
+                Status = JobStatus.Running, SiteId = decision.ToSiteId, LastTransitionAt = now, Epoch = job.Epoch + 1,
+            },
+            DecisionKind.Relocate => Require(job, decision, JobStatus.Running) with
+            {
+                Status = JobStatus.Relocating,
+                SiteId = decision.ToSiteId,
+                LastTransitionAt = now,
+                TransferEndsAt = now + TimeSpan.FromHours(decision.Relocation?.TransferHours ?? 0),
+                Epoch = job.Epoch + 1,
+            },
+            DecisionKind.Pause => Require(job, decision, JobStatus.Running) with
+            {
+                Status = JobStatus.Paused, LastTransitionAt = now, Epoch = job.Epoch + 1,
+            },
+            DecisionKind.Resume when decision.ToSiteId == job.SiteId => Require(job, decision, JobStatus.Paused) with
+            {
+                Status = JobStatus.Running, LastTransitionAt = now, Epoch = job.Epoch + 1,
+            },
+            // Resuming somewhere else moves the checkpoint first.
+            DecisionKind.Resume => Require(job, decision, JobStatus.Paused) with
+            {
+                Status = JobStatus.Relocating,
+                SiteId = decision.ToSiteId,
+                LastTransitionAt = now,
+                TransferEndsAt = now + TimeSpan.FromHours(decision.Relocation?.TransferHours ?? 0),
+                Epoch = job.Epoch + 1,
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(decision), decision.Kind, "unknown decision kind"),
+        };
+    }
+
+    /// <summary>Lands a relocation whose transfer has finished by <paramref name="now"/>; otherwise returns the job unchanged.</summary>
+    public static JobState CompleteTransfer(JobState job, DateTimeOffset now) =>
+        job.Status == JobStatus.Relocating && job.TransferEndsAt is { } end && end <= now
+            ? job with { Status = JobStatus.Running, TransferEndsAt = null }
+            : job;
+
+    /// <summary>Records <paramref name="gpuHours"/> of work done; completes the job when nothing is left.</summary>
+    public static JobState Progress(JobState job, double gpuHours, DateTimeOffset now)
+    {
+        if (job.Status != JobStatus.Running)
+            throw new InvalidJobTransitionException(job, "progress", $"only a running job makes progress; job is {job.Status}");
+        if (!(gpuHours >= 0) || !double.IsFinite(gpuHours))
+            throw new ArgumentOutOfRangeException(nameof(gpuHours), gpuHours, "must be >= 0 and finite");
+        var remaining = job.RemainingGpuHours - gpuHours;
+        // Below a millionth of a GPU-second the job is done; avoids a step of dust from float rounding.
+        return remaining <= 1e-9
+            ? job with { RemainingGpuHours = 0, Status = JobStatus.Completed, LastTransitionAt = now }
+            : job with { RemainingGpuHours = remaining };
+    }
+
+    public static JobState Cancel(JobState job, DateTimeOffset now) =>
+        job.IsTerminal
+            ? throw new InvalidJobTransitionException(job, "cancel", $"job is already {job.Status}")
+            : job with { Status = JobStatus.Cancelled, LastTransitionAt = now, TransferEndsAt = null, Epoch = job.Epoch + 1 };
+
+    public static JobState Fail(JobState job, DateTimeOffset now) =>
+        job.IsTerminal
+            ? throw new InvalidJobTransitionException(job, "fail", $"job is already {job.Status}")
+            : job with { Status = JobStatus.Failed, LastTransitionAt = now, TransferEndsAt = null, Epoch = job.Epoch + 1 };
+
+    private static JobState Require(JobState job, Decision decision, JobStatus expected)
+    {
+        if (job.Status != expected)
+            throw new InvalidJobTransitionException(job, decision.Kind.ToString(), $"needs a {expected} job; job is {job.Status}");
+        if (decision.ToSiteId is null)
+            throw new ArgumentException($"{decision.Kind} decision without a target site", nameof(decision));
+        return job;
+    }
+}
+
+/// <summary>An event that the job's current state does not allow.</summary>
+public sealed class InvalidJobTransitionException(JobState job, string transition, string why)
+    : InvalidOperationException($"cannot {transition} job '{job.Id}': {why}")
+{
+    public JobStatus Status { get; } = job.Status;
+}

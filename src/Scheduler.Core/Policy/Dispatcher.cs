@@ -1,0 +1,253 @@
+namespace Scheduler.Core.Policy;
+
+using System.Globalization;
+using Scheduler.Core.Lifecycle;
+
+/// <summary>
+/// The scheduling policy of one region: reads a <see cref="FleetSnapshot"/>, returns a <see cref="DispatchPlan"/>.
+/// Pure business logic; the caller applies the decisions. Not thread-safe (it reuses scratch buffers).
+/// </summary>
+/// <remarks>
+/// One round runs four phases, in this order:
+/// <list type="number">
+/// <item>Relocate: running relocatable jobs leave sites in deficit for sites with surplus, when the move pays.
+///   First, because a move keeps a job making progress on green power.</item>
+/// <item>Pause: where the deficit still exceeds what the battery can bridge, interruptible jobs with slack pause;
+///   on a physical shortfall, any interruptible job pauses.</item>
+/// <item>Resume: paused jobs, most urgent first, where surplus returned (or anywhere, under the deadline guard).
+///   Before placement, because paused jobs have waited longer and hold progress.</item>
+/// <item>Place: queued jobs, most urgent first; a job that can wait waits for surplus.</item>
+/// </list>
+/// Every phase updates the site views, so no site is given more GPUs than it has.
+/// </remarks>
+public sealed class Dispatcher
+{
+    private readonly PolicyOptions _options;
+    private readonly PipelineStack _stack;
+    private readonly double _gainHorizonHours;
+    private readonly double _bridgeHours;
+
+    public Dispatcher(PolicyOptions options)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException("invalid policy options: " + string.Join("; ", errors), nameof(options));
+        _options = options;
+        _stack = new PipelineStack(options);
+        _gainHorizonHours = options.GainHorizon.TotalHours;
+        _bridgeHours = options.BatteryBridge.TotalHours;
+    }
+
+    public PolicyOptions Options => _options;
+
+    public DispatchPlan Decide(FleetSnapshot fleet)
+    {
+        var round = new Round(fleet, _options);
+        Relocate(round);
+        Pause(round);
+        Start(round, round.Paused);
+        Start(round, round.Queued);
+        return new DispatchPlan(round.Decisions, round.Deferrals);
+    }
+
+    private void Relocate(Round round)
+    {
+        if (!round.AnySurplus()) return;
+        foreach (var from in round.Sites.Where(s => s.HeadroomMegawatts < 0).OrderBy(s => s.HeadroomMegawatts).ToList())
+        {
+            foreach (var job in round.RunningAt(from)
+                         .Where(j => j.Status == JobStatus.Running && j.Spec.Relocatable && !round.InCooldown(j))
+                         .OrderByDescending(j => j.Spec.Gpus).ThenBy(j => j.Id, StringComparer.Ordinal).ToList())
+            {
+                if (from.HeadroomMegawatts >= 0) break;
+                if (!round.AnySurplus()) return;
+                var power = from.JobPowerMegawatts(job.Spec.Gpus);
+                var horizon = Math.Min(job.RemainingHours, _gainHorizonHours);
+                // The job's own power is in the source's load: its green share is what the forecast surplus would be without it.
+                var sourceFraction = Math.Clamp((from.MeanForecastSupplyMegawatts(round.Now, horizon) - from.LoadMegawatts + power) / power, 0, 1);
+                var pipeline = _stack.Relocation;
+                var to = pipeline.Evaluate(job, from, round.Sites, from, round.Now, round.MoveCost, sourceFraction, horizon);
+                if (to is null) continue;
+                var c = pipeline.CandidateFor(to);
+                var move = c.Move!.Value;
+                round.Decide(new Decision(DecisionKind.Relocate, job.Id, from.Id, to.Id, DecisionReasons.RelocateToSurplus,
+                    Format($"{from.Id} in deficit ({from.HeadroomMegawatts:0.###} MW); {to.Id} surplus covers {c.GreenFractionForecast:P0} vs {sourceFraction:P0}; gain {c.ExpectedGreenGainMegawattHours:0.###} MWh over {horizon:0.#} h > {_options.RelocationMarginFactor} × cost {move.TotalMegawattHours:0.###} MWh"),
+                    pipeline.Explain(), move, c.ExpectedGreenGainMegawattHours));
+                from.Release(job.Spec.Gpus, power);
+                to.Commit(job.Spec.Gpus, c.JobPowerMegawatts);
+            }
+        }
+    }
+
+    private void Pause(Round round)
+    {
+        foreach (var site in round.Sites)
+        {
+            if (site.HeadroomMegawatts >= 0) continue;
+            var bridge = site.BatterySustainableMegawatts(_bridgeHours);
+            double Gap() => -site.HeadroomMegawatts - bridge;
+            double Shortfall() => Gap() - site.Spec.GridImportLimitMegawatts;
+            if (Gap() <= 0) continue;
+
+            // Voluntary pauses (jobs with slack, out of cooldown) first; a physical shortfall then sheds any interruptible job.
+            var running = round.RunningAt(site).Where(j => j.Status == JobStatus.Running && j.Spec.Interruptible && !round.Moved(j)).ToList();
+            var voluntary = running.Where(j => round.CanWait(j) && !round.InCooldown(j))
+                .OrderByDescending(j => j.Spec.Gpus).ThenBy(j => j.Id, StringComparer.Ordinal).ToList();
+            foreach (var job in voluntary)
+            {
+                if (Gap() <= 0) break;
+                PauseJob(round, site, job, DecisionReasons.DeficitBeyondBattery,
+                    Format($"{site.Id} deficit {-site.HeadroomMegawatts:0.###} MW exceeds battery bridge {bridge:0.###} MW; slack {Hours(job.Slack(round.Now))}"));
+            }
+            if (Shortfall() <= 0) continue;
+            foreach (var job in running.Where(j => !round.Moved(j)).OrderBy(j => j.Slack(round.Now)).Reverse().ToList())
+            {
+                if (Shortfall() <= 0) break;
+                PauseJob(round, site, job, DecisionReasons.Shortfall,
+                    Format($"{site.Id} load exceeds green + battery {bridge:0.###} MW + grid limit {site.Spec.GridImportLimitMegawatts:0.###} MW by {Shortfall():0.###} MW"));
+            }
+        }
+    }
+
+    private static void PauseJob(Round round, SiteView site, JobState job, string reason, string detail)
+    {
+        round.Decide(new Decision(DecisionKind.Pause, job.Id, site.Id, site.Id, reason, detail, [], null, 0));
+        site.Release(job.Spec.Gpus, site.JobPowerMegawatts(job.Spec.Gpus));
+    }
+
+    private void Start(Round round, List<JobState> jobs)
+    {
+        // Most urgent first: least slack, then first come, then id for determinism.
+        jobs.Sort((a, b) =>
+        {
+            var c = a.Slack(round.Now).CompareTo(b.Slack(round.Now));
+            if (c != 0) return c;
+            c = a.Spec.Arrival.CompareTo(b.Spec.Arrival);
+            return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
+        });
+        var maxFree = round.Sites.Length == 0 ? 0 : round.Sites.Max(s => s.FreeGpus);
+        foreach (var job in jobs)
+        {
+            if (job.Spec.Gpus > maxFree) { round.Defer(job, "no-capacity"); continue; }
+            var from = job.SiteId is null ? null : round.Site(job.SiteId);
+            var canWait = round.CanWait(job);
+            // A job that can wait skips evaluation while no site has surplus at all: the common case at night.
+            if (canWait && !round.AnySurplus()) { round.Defer(job, "waiting-for-surplus"); continue; }
+            var pipeline = canWait ? _stack.Flexible : _stack.Urgent;
+            var horizon = Math.Min(job.RemainingHours, _gainHorizonHours);
+            var to = pipeline.Evaluate(job, from, round.Sites, null, round.Now, round.MoveCost, 0, horizon);
+            if (to is null)
+            {
+                round.Defer(job, canWait ? "waiting-for-surplus" : "no-feasible-site");
+                continue;
+            }
+            var c = pipeline.CandidateFor(to);
+            var reason = canWait ? DecisionReasons.GreenSurplus
+                : round.MustRunNow(job) ? DecisionReasons.DeadlineGuard : DecisionReasons.CannotWait;
+            var kind = job.Status == JobStatus.Queued ? DecisionKind.Place : DecisionKind.Resume;
+            round.Decide(new Decision(kind, job.Id, job.SiteId, to.Id, reason,
+                Format($"{to.Id}: surplus covers {c.GreenFractionNow:P0} of {c.JobPowerMegawatts:0.###} MW; slack {Hours(job.Slack(round.Now))}"),
+                pipeline.Explain(), c.ChangesSite ? c.Move : null, c.GreenFractionForecast * c.JobPowerMegawatts * horizon));
+            to.Commit(job.Spec.Gpus, c.JobPowerMegawatts);
+            maxFree = round.Sites.Length == 0 ? 0 : round.Sites.Max(s => s.FreeGpus);
+        }
+    }
+
+    private static string Hours(TimeSpan slack) =>
+        slack == TimeSpan.MaxValue ? "unbounded" : slack.TotalHours.ToString("0.##", CultureInfo.InvariantCulture) + " h";
+
+    private static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The mutable state of one round.</summary>
+    private sealed class Round
+    {
+        private readonly PolicyOptions _options;
+        private readonly Dictionary<string, SiteView> _byId;
+        private readonly List<JobState>[] _runningBySite;
+        private readonly double[] _bandwidthGbps;
+        private readonly HashSet<string> _decided = new(StringComparer.Ordinal);
+
+        public Round(FleetSnapshot fleet, PolicyOptions options)
+        {
+            _options = options;
+            Now = fleet.Now;
+            Sites = new SiteView[fleet.Sites.Count];
+            _byId = new Dictionary<string, SiteView>(fleet.Sites.Count, StringComparer.Ordinal);
+            _runningBySite = new List<JobState>[fleet.Sites.Count];
+            for (var i = 0; i < fleet.Sites.Count; i++)
+            {
+                var view = new SiteView(fleet.Sites[i], i);
+                Sites[i] = view;
+                _byId.Add(view.Id, view);
+                _runningBySite[i] = [];
+            }
+
+            var n = Sites.Length;
+            _bandwidthGbps = new double[n * n];
+            foreach (var link in fleet.Links)
+            {
+                if (!_byId.TryGetValue(link.SiteA, out var a) || !_byId.TryGetValue(link.SiteB, out var b)) continue;
+                _bandwidthGbps[a.Index * n + b.Index] = _bandwidthGbps[b.Index * n + a.Index] = link.BandwidthGbps;
+            }
+
+            foreach (var job in fleet.Jobs)
+            {
+                switch (job.Status)
+                {
+                    case JobStatus.Queued: Queued.Add(job); break;
+                    case JobStatus.Paused: Paused.Add(job); break;
+                    case JobStatus.Running or JobStatus.Relocating when job.SiteId is not null && _byId.TryGetValue(job.SiteId, out var site):
+                        _runningBySite[site.Index].Add(job);
+                        // An incoming job's GPUs and power are reserved at its destination while its checkpoint travels.
+                        site.Commit(job.Spec.Gpus, site.JobPowerMegawatts(job.Spec.Gpus));
+                        break;
+                }
+            }
+        }
+
+        public DateTimeOffset Now { get; }
+        public SiteView[] Sites { get; }
+        public List<JobState> Queued { get; } = [];
+        public List<JobState> Paused { get; } = [];
+        public List<Decision> Decisions { get; } = [];
+        public List<Deferral> Deferrals { get; } = [];
+
+        public SiteView? Site(string id) => _byId.GetValueOrDefault(id);
+        public List<JobState> RunningAt(SiteView site) => _runningBySite[site.Index];
+
+        public bool AnySurplus()
+        {
+            foreach (var s in Sites) if (s.HeadroomMegawatts > 0) return true;
+            return false;
+        }
+
+        public bool Moved(JobState job) => _decided.Contains(job.Id);
+
+        public void Decide(Decision decision)
+        {
+            Decisions.Add(decision);
+            _decided.Add(decision.JobId);
+        }
+
+        public void Defer(JobState job, string reason) => Deferrals.Add(new Deferral(job.Id, reason));
+
+        public bool InCooldown(JobState job) => job.LastTransitionAt is { } t && Now - t < _options.Cooldown;
+
+        public bool MustRunNow(JobState job) => job.Slack(Now) <= _options.DeadlineGuard;
+
+        /// <summary>An interruptible job with slack may wait for surplus; without a deadline, for at most MaxQueueWait.</summary>
+        public bool CanWait(JobState job) =>
+            job.Spec.Interruptible && !MustRunNow(job)
+            && (job.Spec.Deadline is not null || Now - (job.LastTransitionAt ?? job.Spec.Arrival) < _options.MaxQueueWait);
+
+        public RelocationCost? MoveCost(JobState job, SiteView from, SiteView to)
+        {
+            var gbps = _bandwidthGbps[from.Index * Sites.Length + to.Index];
+            if (gbps <= 0) return null;
+            var gigabytes = job.Spec.CheckpointGigabytes;
+            var hours = gigabytes * 8 / gbps / 3600 + _options.RestoreOverhead.TotalHours;
+            return new RelocationCost(gigabytes, hours,
+                gigabytes * _options.TransferKilowattHoursPerGigabyte / 1000,
+                to.JobPowerMegawatts(job.Spec.Gpus) * hours);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+namespace Scheduler.Core.Policy;
+
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
+
+/// <summary>A forecast of a site's green supply at a time.</summary>
+public readonly record struct ForecastPoint(DateTimeOffset At, double GreenSupplyMegawatts);
+
+/// <summary>What the policy knows of one site at the start of a round.</summary>
+/// <param name="Spec">Site configuration.</param>
+/// <param name="GreenSupplyMegawatts">Current green supply from the site's plants (stale plants count 0), MW.</param>
+/// <param name="OutsideCelsius">Outside temperature, for PUE.</param>
+/// <param name="StateOfChargeMegawattHours">Battery energy, MWh.</param>
+/// <param name="Forecast">Green supply forecast, ascending in time; empty when none.</param>
+public sealed record SiteSnapshot(
+    SiteSpec Spec,
+    double GreenSupplyMegawatts,
+    double OutsideCelsius,
+    double StateOfChargeMegawattHours,
+    IReadOnlyList<ForecastPoint> Forecast)
+{
+    public SiteSnapshot(SiteSpec spec, double greenSupplyMegawatts, double outsideCelsius, double stateOfChargeMegawattHours)
+        : this(spec, greenSupplyMegawatts, outsideCelsius, stateOfChargeMegawattHours, []) { }
+}
+
+/// <summary>An immutable picture of one region: its sites, links and non-terminal jobs. Snapshots in, decisions out.</summary>
+public sealed record FleetSnapshot(
+    DateTimeOffset Now,
+    IReadOnlyList<SiteSnapshot> Sites,
+    IReadOnlyList<LinkSpec> Links,
+    IReadOnlyList<JobState> Jobs);
