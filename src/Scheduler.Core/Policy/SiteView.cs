@@ -8,7 +8,7 @@ using Scheduler.Core.Model;
 /// </summary>
 public sealed class SiteView
 {
-    internal SiteView(SiteSnapshot snapshot, int index)
+    public SiteView(SiteSnapshot snapshot, int index)
     {
         Snapshot = snapshot;
         Index = index;

@@ -1,0 +1,114 @@
+namespace Scheduler.Core.Tests;
+
+using CsCheck;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
+using static Build;
+
+/// <summary>Invariants of a dispatch round over random fleets.</summary>
+public class DispatcherPropertyTests
+{
+    /// <summary>
+    /// A random but valid fleet: 1-6 sites with random supply, batteries and links; up to 40 jobs in every
+    /// non-terminal state, bound only where GPUs allow (so the snapshot itself never over-commits).
+    /// </summary>
+    internal static FleetSnapshot RandomFleet(int seed)
+    {
+        var rng = new Random(seed);
+        var sites = Enumerable.Range(0, rng.Next(1, 7)).Select(i => new SiteSpec(
+            $"s{i}", "r", rng.Next(0, 2000), 0.5 + rng.NextDouble(), new CoolingModel(1.1, 1.4, 10, 10), rng.NextDouble(),
+            new BatterySpec(rng.NextDouble() * 20, rng.NextDouble() * 5, rng.NextDouble() * 5, 0.8 + rng.NextDouble() * 0.2, 0.1, 0.9),
+            rng.NextDouble() * 3, 0.5, 0.8)).ToArray();
+        var snapshots = sites.Select(s => new SiteSnapshot(s, rng.NextDouble() * 4, rng.Next(-20, 35),
+            s.Battery.MinEnergyMegawattHours + rng.NextDouble() * (s.Battery.MaxEnergyMegawattHours - s.Battery.MinEnergyMegawattHours),
+            rng.Next(3) == 0 ? [] : [.. Enumerable.Range(1, 6).Select(h => new ForecastPoint(T0.AddHours(h), rng.NextDouble() * 4))])).ToArray();
+        var links = (from a in sites from b in sites
+                     where string.CompareOrdinal(a.Id, b.Id) < 0 && rng.Next(4) > 0
+                     select new LinkSpec(a.Id, b.Id, 1 + rng.NextDouble() * 99)).ToList();
+        var free = sites.ToDictionary(s => s.Id, s => s.GpuCount);
+        var jobs = new List<JobState>();
+        for (var j = 0; j < rng.Next(0, 41); j++)
+        {
+            var gpus = rng.Next(1, 600);
+            var work = gpus * (0.1 + rng.NextDouble() * 20);
+            DateTimeOffset? deadline = rng.Next(3) == 0 ? null : T0.AddHours(work / gpus * (0.5 + rng.NextDouble() * 3));
+            string[] allowed = rng.Next(4) == 0 ? [sites[rng.Next(sites.Length)].Id] : [];
+            var spec = new JobSpec($"j{j}", "t", gpus, work, T0.AddHours(-rng.Next(0, 48)), deadline, rng.Next(3) > 0, rng.Next(3) > 0,
+                rng.NextDouble() * 300, allowed);
+            var site = sites[rng.Next(sites.Length)].Id;
+            var status = (JobStatus)rng.Next(0, 4);
+            if (status is JobStatus.Running or JobStatus.Relocating && (free[site] < gpus || !spec.AllowsSite(site))) status = JobStatus.Queued;
+            if (status is JobStatus.Running or JobStatus.Relocating) free[site] -= gpus;
+            jobs.Add(new JobState(spec, status, status == JobStatus.Queued ? null : site, work * rng.NextDouble(),
+                rng.Next(2) == 0 ? null : T0.AddMinutes(-rng.Next(0, 180)),
+                status == JobStatus.Relocating ? T0.AddMinutes(5) : null, 1));
+        }
+        return new FleetSnapshot(T0, snapshots, links, jobs);
+    }
+
+    [Fact]
+    public void Decide_NeverOverCommitsASite_NorBindsAJobTwice_ForRandomFleets()
+    {
+        Gen.Int.Sample(seed =>
+        {
+            var fleet = RandomFleet(seed);
+            // One dispatcher per sample: a dispatcher is not thread-safe and CsCheck samples in parallel.
+            var plan = new Dispatcher(new PolicyOptions()).Decide(fleet);
+
+            // One decision per job at most, and each is a legal transition for the job's state.
+            Assert.Equal(plan.Decisions.Count, plan.Decisions.Select(d => d.JobId).Distinct().Count());
+            var jobs = fleet.Jobs.ToDictionary(j => j.Id);
+            foreach (var d in plan.Decisions)
+                jobs[d.JobId] = JobLifecycle.Apply(jobs[d.JobId], d, fleet.Now);
+
+            // After the round, GPUs held at each site fit in the site.
+            foreach (var site in fleet.Sites)
+            {
+                var held = jobs.Values.Where(j => j.HoldsGpus && j.SiteId == site.Spec.Id).Sum(j => j.Spec.Gpus);
+                Assert.True(held <= site.Spec.GpuCount, $"seed {seed}: {site.Spec.Id} holds {held} of {site.Spec.GpuCount} GPUs");
+            }
+        }, iter: 1000);
+    }
+
+    [Fact]
+    public void Decide_RespectsJobConstraints_AndExplainsEveryMove_ForRandomFleets()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<DecisionKind, int>();
+        Gen.Int.Sample(seed =>
+        {
+            var fleet = RandomFleet(seed);
+            var plan = new Dispatcher(new PolicyOptions()).Decide(fleet);
+            var jobs = fleet.Jobs.ToDictionary(j => j.Id);
+            foreach (var d in plan.Decisions) seen.AddOrUpdate(d.Kind, 1, (_, n) => n + 1);
+
+            foreach (var d in plan.Decisions)
+            {
+                var job = jobs[d.JobId];
+                Assert.True(job.Spec.AllowsSite(d.ToSiteId), $"seed {seed}: {d.JobId} sent to disallowed {d.ToSiteId}");
+                if (job.SiteId is not null && d.ToSiteId != job.SiteId)
+                {
+                    Assert.True(job.Spec.Relocatable, $"seed {seed}: non-relocatable {d.JobId} moved");
+                    Assert.NotNull(d.Relocation);
+                }
+                if (d.Kind == DecisionKind.Pause)
+                {
+                    Assert.True(job.Spec.Interruptible, $"seed {seed}: non-interruptible {d.JobId} paused");
+                    // A voluntary pause never eats into the deadline guard.
+                    if (d.Reason == DecisionReasons.DeficitBeyondBattery)
+                        Assert.True(job.Slack(fleet.Now) > new PolicyOptions().DeadlineGuard, $"seed {seed}: {d.JobId} paused inside its guard");
+                }
+                else
+                {
+                    // Place, resume and relocate say where they looked; the chosen site passed every filter.
+                    var chosen = Assert.Single(d.Candidates, c => c.SiteId == d.ToSiteId);
+                    Assert.True(chosen.Passed);
+                    Assert.All(d.Candidates, c => Assert.True(c.Passed || !string.IsNullOrEmpty(c.Rejection)));
+                }
+            }
+        }, iter: 1000);
+
+        // The generator must exercise every kind of decision, or the properties above prove little.
+        Assert.All(Enum.GetValues<DecisionKind>(), k => Assert.True(seen.GetValueOrDefault(k) > 0, $"no {k} decision in 1,000 fleets"));
+    }
+}
