@@ -1,0 +1,108 @@
+namespace Scheduler.Grains;
+
+using Orleans.Concurrency;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
+
+// Call graph (acyclic, so non-reentrant grains cannot deadlock):
+//   API ─▶ Fleet ─▶ {Site, Plant}     API ─▶ Plant ─▶ Site     API ─▶ Job ─▶ Site     API ─▶ Dispatcher
+//   Clock ─▶ Fleet ─▶ Dispatcher ─▶ {Site, Job ─▶ Site}
+// A site calls nobody: it returns progress to its dispatcher, which forwards it to jobs.
+
+/// <summary>The fleet's configuration registry (key: "fleet"): sites, plants, links. Drives region ticks.</summary>
+public interface IFleetGrain : IGrainWithStringKey
+{
+    /// <summary>Creates or updates a site. Throws <see cref="ArgumentException"/> for an invalid spec.</summary>
+    Task UpsertSiteAsync(SiteSpec site);
+
+    /// <summary>Creates or updates a plant; its site must exist.</summary>
+    Task UpsertPlantAsync(PlantSpec plant);
+
+    Task UpsertLinkAsync(LinkSpec link);
+
+    [ReadOnly]
+    Task<FleetConfig> GetConfigAsync();
+
+    /// <summary>Advances every region to <paramref name="now"/>: step sites, then decide.</summary>
+    [ReadOnly]
+    Task<IReadOnlyList<TickReport>> TickAsync(DateTimeOffset now);
+}
+
+/// <summary>One wind or solar plant (key: plant id).</summary>
+public interface IPlantGrain : IGrainWithStringKey
+{
+    Task ConfigureAsync(PlantSpec spec);
+    Task<PlantStatus?> GetAsync();
+
+    /// <summary>Validates and records a sample, then tells the plant's site. A rejected sample changes nothing.</summary>
+    Task<SampleVerdict> ReportAsync(GenerationSample sample);
+}
+
+/// <summary>One data-center site (key: site id): its microgrid and the jobs bound to it.</summary>
+public interface ISiteGrain : IGrainWithStringKey
+{
+    Task ConfigureAsync(SiteSpec spec);
+    Task<SiteStatus?> GetAsync();
+
+    /// <summary>Records a plant's latest output; used from the next step on.</summary>
+    Task UpdatePlantOutputAsync(PlantOutput output);
+
+    /// <summary>Integrates the power balance and job progress from the last step to <paramref name="now"/>.</summary>
+    Task<SiteStepReport> StepAsync(DateTimeOffset now);
+
+    /// <summary>Binds a job (running now, or arriving at a time). Refused if the site knows a newer epoch of the job.</summary>
+    Task StartJobAsync(JobAssignment assignment);
+
+    /// <summary>Unbinds a job. Refused (no-op returning false) if <paramref name="epoch"/> is older than the site's.</summary>
+    Task<bool> StopJobAsync(string jobId, long epoch);
+}
+
+/// <summary>One job (key: job id): the durable record and the single source of truth for where it runs.</summary>
+public interface IJobGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the job; idempotent for the same request id. Throws <see cref="JobConflictException"/> otherwise.</summary>
+    Task<JobRecord> CreateAsync(JobSpec spec, string requestId, string region);
+
+    Task<JobRecord?> GetAsync();
+
+    /// <summary>Applies a dispatch decision and commands the sites. Throws <see cref="InvalidJobTransitionException"/> if not allowed.</summary>
+    Task<JobRecord> ApplyAsync(Decision decision, Scheduler.Core.Accounting.EnergyLedger cost, DateTimeOffset now);
+
+    /// <summary>Credits work and energy from a site step (ignored if from an older epoch).</summary>
+    Task<JobRecord> RecordProgressAsync(JobProgress progress, DateTimeOffset now);
+
+    /// <summary>Marks the checkpoint transfer as landed.</summary>
+    Task<JobRecord> CompleteTransferAsync(DateTimeOffset now);
+
+    /// <summary>Cancels the job and releases its site.</summary>
+    Task<JobRecord> CancelAsync(DateTimeOffset now, string reason);
+
+    /// <summary>Events after <paramref name="afterSequence"/>; waits up to <paramref name="maxWait"/> for one to happen.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<JobEvent>> WaitForEventsAsync(long afterSequence, TimeSpan maxWait, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One dispatch region (key: region id): tracks its jobs, runs the policy each tick.</summary>
+public interface IDispatcherGrain : IGrainWithStringKey
+{
+    /// <summary>Tells the dispatcher of a job's new state (created, cancelled).</summary>
+    Task TrackAsync(JobRecord job);
+
+    Task<TickReport> TickAsync(RegionTick tick);
+
+    Task<JobPage> ListJobsAsync(JobQuery query);
+
+    /// <summary>Every job's summary (for energy reports).</summary>
+    Task<IReadOnlyList<JobSummary>> GetSummariesAsync();
+
+    Task<TickReport?> GetLastTickAsync();
+}
+
+/// <summary>A create with a request id that names a different job, or a job id that exists with another request.</summary>
+[GenerateSerializer]
+public sealed class JobConflictException(string message) : Exception(message);
+
+/// <summary>A command that carries an older epoch than the site has already seen for the job.</summary>
+[GenerateSerializer]
+public sealed class StaleEpochException(string message) : Exception(message);

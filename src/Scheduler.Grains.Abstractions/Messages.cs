@@ -1,0 +1,160 @@
+namespace Scheduler.Grains;
+
+using Scheduler.Core.Accounting;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
+
+// Core types (JobSpec, JobState, SiteSpec, PlantSpec, EnergyLedger, Decision …) cross the wire through Orleans'
+// System.Text.Json codec, registered for the Scheduler.Core namespace (see SchedulerSerialization). Types owned
+// here use generated serializers.
+
+/// <summary>One generation sample from a plant, stamped with event time.</summary>
+[GenerateSerializer, Immutable]
+public sealed record GenerationSample(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] double Megawatts,
+    [property: Id(2)] double? OutsideCelsius,
+    [property: Id(3)] IReadOnlyList<ForecastPoint> Forecast);
+
+/// <summary>What a plant grain did with a sample.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SampleVerdict([property: Id(0)] bool Accepted, [property: Id(1)] string? Field, [property: Id(2)] string? Reason)
+{
+    public static SampleVerdict Ok { get; } = new(true, null, null);
+}
+
+/// <summary>A plant's latest output as its site sees it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PlantOutput(
+    [property: Id(0)] string PlantId,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] double Megawatts,
+    [property: Id(3)] double NameplateMegawatts,
+    [property: Id(4)] double GreenPriceCnyPerKilowattHour,
+    [property: Id(5)] double? OutsideCelsius,
+    [property: Id(6)] IReadOnlyList<ForecastPoint> Forecast);
+
+/// <summary>A plant's configuration and latest telemetry.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PlantStatus(
+    [property: Id(0)] PlantSpec Spec,
+    [property: Id(1)] DateTimeOffset? LastSampleAt,
+    [property: Id(2)] double LastMegawatts,
+    [property: Id(3)] long Accepted,
+    [property: Id(4)] long Rejected,
+    [property: Id(5)] IReadOnlyList<GenerationSample> Recent);
+
+/// <summary>A job bound to a site: running, or arriving once its checkpoint lands.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobAssignment(
+    [property: Id(0)] JobState Job,
+    [property: Id(1)] DateTimeOffset? ArrivesAt);
+
+/// <summary>Work and energy credited to one job by one site step.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobProgress(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] long Epoch,
+    [property: Id(2)] double GpuHours,
+    [property: Id(3)] EnergyLedger Ledger);
+
+/// <summary>A site's live state: the last power balance and what runs there.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SiteStatus(
+    [property: Id(0)] SiteSpec Spec,
+    [property: Id(1)] DateTimeOffset? SteppedAt,
+    [property: Id(2)] double GreenSupplyMegawatts,
+    [property: Id(3)] double LoadMegawatts,
+    [property: Id(4)] double BatteryMegawatts,
+    [property: Id(5)] double StateOfChargeMegawattHours,
+    [property: Id(6)] double GridImportMegawatts,
+    [property: Id(7)] double CurtailmentMegawatts,
+    [property: Id(8)] double ShortfallMegawatts,
+    [property: Id(9)] double OutsideCelsius,
+    [property: Id(10)] IReadOnlyList<JobAssignment> Jobs,
+    [property: Id(11)] EnergyLedger Ledger,
+    [property: Id(12)] IReadOnlyList<PlantOutput> Plants,
+    [property: Id(13)] IReadOnlyList<ForecastPoint> Forecast)
+{
+    /// <summary>Power sent to the public grid: always 0 by construction.</summary>
+    public double ExportMegawatts => 0;
+
+    /// <summary>Positive: surplus; negative: deficit (MW).</summary>
+    public double SurplusMegawatts => GreenSupplyMegawatts - LoadMegawatts;
+
+    public int UsedGpus => Jobs.Sum(j => j.Job.Spec.Gpus);
+}
+
+/// <summary>The outcome of a site step: its status, the work each job did, and the jobs whose transfer landed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SiteStepReport(
+    [property: Id(0)] SiteStatus Status,
+    [property: Id(1)] IReadOnlyList<JobProgress> Progress,
+    [property: Id(2)] IReadOnlyList<string> Landed);
+
+/// <summary>One entry of a job's history, as WatchJob streams it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobEvent(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] JobStatus Status,
+    [property: Id(3)] string Kind,
+    [property: Id(4)] string? FromSiteId,
+    [property: Id(5)] string? ToSiteId,
+    [property: Id(6)] string Reason,
+    [property: Id(7)] string Detail);
+
+/// <summary>A job's durable record.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobRecord(
+    [property: Id(0)] JobState State,
+    [property: Id(1)] string RequestId,
+    [property: Id(2)] string Region,
+    [property: Id(3)] DateTimeOffset CreatedAt,
+    [property: Id(4)] EnergyLedger Ledger,
+    [property: Id(5)] IReadOnlyList<JobEvent> History);
+
+/// <summary>One line of a region's job catalogue (every job, terminal ones too).</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobSummary(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string TenantId,
+    [property: Id(2)] JobStatus Status,
+    [property: Id(3)] string? SiteId,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] EnergyLedger Ledger,
+    [property: Id(6)] double RemainingGpuHours);
+
+/// <summary>Filters and paging for listing jobs.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobQuery(
+    [property: Id(0)] string? TenantId,
+    [property: Id(1)] JobStatus? Status,
+    [property: Id(2)] string? SiteId,
+    [property: Id(3)] int PageSize,
+    [property: Id(4)] int Offset);
+
+[GenerateSerializer, Immutable]
+public sealed record JobPage([property: Id(0)] IReadOnlyList<JobSummary> Jobs, [property: Id(1)] int? NextOffset, [property: Id(2)] int Total);
+
+/// <summary>What a region is told on each tick: the time and its configuration.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RegionTick(
+    [property: Id(0)] DateTimeOffset Now,
+    [property: Id(1)] IReadOnlyList<string> SiteIds,
+    [property: Id(2)] IReadOnlyList<LinkSpec> Links);
+
+/// <summary>What a region tick did.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TickReport(
+    [property: Id(0)] DateTimeOffset Now,
+    [property: Id(1)] IReadOnlyList<Decision> Decisions,
+    [property: Id(2)] int ActiveJobs);
+
+/// <summary>The fleet's configuration.</summary>
+[GenerateSerializer, Immutable]
+public sealed record FleetConfig(
+    [property: Id(0)] IReadOnlyList<SiteSpec> Sites,
+    [property: Id(1)] IReadOnlyList<PlantSpec> Plants,
+    [property: Id(2)] IReadOnlyList<LinkSpec> Links);

@@ -1,0 +1,173 @@
+namespace Scheduler.Grains;
+
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Scheduler.Core.Accounting;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Policy;
+
+[GenerateSerializer]
+public sealed class DispatcherGrainState
+{
+    /// <summary>Every job of the region, terminal ones too, in creation order.</summary>
+    [Id(0)] public List<JobSummary> Catalog { get; set; } = [];
+}
+
+/// <summary>
+/// One region's dispatcher. Each tick: step every site, forward progress to the jobs, reconcile sites with the job
+/// records, then run the pure policy on a fresh snapshot and apply its decisions through the job grains.
+/// </summary>
+public sealed partial class DispatcherGrain(
+    [PersistentState("dispatcher")] IPersistentState<DispatcherGrainState> state,
+    IOptions<PolicyOptions> policy,
+    ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
+{
+    private readonly Dispatcher _dispatcher = new(policy.Value);
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
+    private TickReport? _lastTick;
+    private bool _dirty;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var catalog = state.State.Catalog;
+        for (var i = 0; i < catalog.Count; i++) _index[catalog[i].JobId] = i;
+        // The job grains hold the truth; reload every live job from them.
+        var live = catalog.Where(s => !IsTerminal(s.Status)).Select(s => GrainFactory.GetGrain<IJobGrain>(s.JobId).GetAsync()).ToList();
+        foreach (var record in await Task.WhenAll(live))
+            if (record is not null) Track(record);
+    }
+
+    public async Task TrackAsync(JobRecord job)
+    {
+        Track(job);
+        await SaveIfDirtyAsync();
+    }
+
+    public async Task<TickReport> TickAsync(RegionTick tick)
+    {
+        var now = tick.Now;
+        var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now)));
+
+        // Forward each site's work to its jobs; transfers that landed become running.
+        var updates = new List<Task<JobRecord>>();
+        foreach (var report in reports)
+        {
+            updates.AddRange(report.Landed.Select(id => GrainFactory.GetGrain<IJobGrain>(id).CompleteTransferAsync(now)));
+            updates.AddRange(report.Progress.Select(p => GrainFactory.GetGrain<IJobGrain>(p.JobId).RecordProgressAsync(p, now)));
+        }
+        foreach (var record in await Task.WhenAll(updates)) Track(record);
+
+        await ReconcileAsync(reports.Select(r => r.Status).ToList());
+
+        var snapshot = new FleetSnapshot(now,
+            reports.Select(r => new SiteSnapshot(r.Status.Spec, r.Status.GreenSupplyMegawatts, r.Status.OutsideCelsius,
+                r.Status.StateOfChargeMegawattHours, r.Status.Forecast)).ToList(),
+            tick.Links,
+            _active.Values.ToList());
+        var plan = _dispatcher.Decide(snapshot);
+
+        var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status.Spec, StringComparer.Ordinal);
+        var applied = new List<Decision>(plan.Decisions.Count);
+        foreach (var decision in plan.Decisions)
+        {
+            var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
+            var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
+                ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.GridPriceCnyPerKilowattHour, to.GridCarbonKgPerKilowattHour)
+                : default;
+            try
+            {
+                Track(await job.ApplyAsync(decision, cost, now));
+                applied.Add(decision);
+                LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
+            }
+            catch (Exception ex) when (ex is InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
+            {
+                // The job changed under us (cancelled, say): take its record as it is now.
+                LogDecisionRefused(decision.Kind, decision.JobId, ex.Message);
+                if (await job.GetAsync() is { } current) Track(current);
+            }
+        }
+
+        await SaveIfDirtyAsync();
+        _lastTick = new TickReport(now, applied, _active.Count);
+        return _lastTick;
+    }
+
+    public Task<JobPage> ListJobsAsync(JobQuery query)
+    {
+        var matches = state.State.Catalog.Where(s =>
+            (query.TenantId is null || s.TenantId == query.TenantId)
+            && (query.Status is null || s.Status == query.Status)
+            && (query.SiteId is null || s.SiteId == query.SiteId)).ToList();
+        var page = matches.Skip(query.Offset).Take(query.PageSize).ToList();
+        int? next = query.Offset + page.Count < matches.Count ? query.Offset + page.Count : null;
+        return Task.FromResult(new JobPage(page, next, matches.Count));
+    }
+
+    public Task<IReadOnlyList<JobSummary>> GetSummariesAsync() => Task.FromResult<IReadOnlyList<JobSummary>>(state.State.Catalog.ToList());
+
+    public Task<TickReport?> GetLastTickAsync() => Task.FromResult(_lastTick);
+
+    /// <summary>
+    /// Makes every site agree with the job records: a site missing a job that is bound to it is told again (the
+    /// command is idempotent), and a site holding a job bound elsewhere, or finished, lets it go.
+    /// </summary>
+    private async Task ReconcileAsync(IReadOnlyList<SiteStatus> sites)
+    {
+        var commands = new List<Task>();
+        foreach (var site in sites)
+        {
+            var held = site.Jobs.ToDictionary(a => a.Job.Id, StringComparer.Ordinal);
+            foreach (var a in site.Jobs)
+            {
+                var owner = _active.GetValueOrDefault(a.Job.Id);
+                var known = _index.ContainsKey(a.Job.Id);
+                if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
+                    commands.Add(GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id).StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
+            }
+            foreach (var job in _active.Values.Where(j => j.HoldsGpus && j.SiteId == site.Spec.Id && !held.ContainsKey(j.Id)))
+                commands.Add(GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id).StartJobAsync(new JobAssignment(job, job.TransferEndsAt)));
+        }
+        if (commands.Count == 0) return;
+        LogReconciled(commands.Count);
+        try { await Task.WhenAll(commands); }
+        catch (Exception ex) when (ex is StaleEpochException or InvalidOperationException) { LogDecisionRefused(DecisionKind.Place, "reconcile", ex.Message); }
+    }
+
+    private void Track(JobRecord record)
+    {
+        var job = record.State;
+        var summary = new JobSummary(job.Id, job.Spec.TenantId, job.Status, job.SiteId, record.CreatedAt, record.Ledger, job.RemainingGpuHours);
+        if (_index.TryGetValue(job.Id, out var i))
+        {
+            if (state.State.Catalog[i] != summary) { state.State.Catalog[i] = summary; _dirty = true; }
+        }
+        else
+        {
+            _index[job.Id] = state.State.Catalog.Count;
+            state.State.Catalog.Add(summary);
+            _dirty = true;
+        }
+        if (job.IsTerminal) _active.Remove(job.Id);
+        else _active[job.Id] = job;
+    }
+
+    private async Task SaveIfDirtyAsync()
+    {
+        if (!_dirty) return;
+        await state.WriteStateAsync();
+        _dirty = false;
+    }
+
+    private static bool IsTerminal(JobStatus s) => s is JobStatus.Completed or JobStatus.Cancelled or JobStatus.Failed;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Decision {Kind} job {JobId}: {From} -> {To} ({Reason}): {Detail}")]
+    private partial void LogDecision(DecisionKind kind, string jobId, string? from, string to, string reason, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Decision {Kind} for job {JobId} refused: {Why}")]
+    private partial void LogDecisionRefused(DecisionKind kind, string jobId, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciled {Count} site/job mismatches")]
+    private partial void LogReconciled(int count);
+}

@@ -1,0 +1,48 @@
+namespace Scheduler.Grains.Hosting;
+
+using Microsoft.Extensions.Options;
+
+/// <summary>Runtime settings of the scheduler's grains. Section <c>Scheduler</c>.</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "Scheduler";
+
+    /// <summary>Real time between fleet ticks (step every site, then decide). Default: 1 second.</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether the silo ticks the fleet on its own. Replay turns this off and ticks explicitly. Default: true.</summary>
+    public bool AutoTick { get; set; } = true;
+
+    /// <summary>A plant whose last sample is older than this (in scheduler time) counts as 0 MW. Default: 2 minutes.</summary>
+    public TimeSpan PlantStaleAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Samples each plant keeps for inspection. Default: 60.</summary>
+    public int RecentSamples { get; set; } = 60;
+
+    /// <summary>Outside temperature assumed when no plant reports one, °C. Default: 15.</summary>
+    public double DefaultOutsideCelsius { get; set; } = 15;
+
+    /// <summary>
+    /// Progress of a running job is written to storage at least this often (scheduler time); state changes are always
+    /// written at once. After a crash, at most this much progress is redone. Default: 5 minutes.
+    /// </summary>
+    public TimeSpan ProgressPersistInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>History entries kept per job (oldest dropped first). Default: 500.</summary>
+    public int JobHistoryLimit { get; set; } = 500;
+}
+
+internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SchedulerOptions o)
+    {
+        var errors = new List<string>();
+        if (o.TickInterval <= TimeSpan.Zero) errors.Add($"Scheduler:TickInterval must be > 0, was {o.TickInterval}");
+        if (o.PlantStaleAfter <= TimeSpan.Zero) errors.Add($"Scheduler:PlantStaleAfter must be > 0, was {o.PlantStaleAfter}");
+        if (o.RecentSamples < 0) errors.Add($"Scheduler:RecentSamples must be >= 0, was {o.RecentSamples}");
+        if (!double.IsFinite(o.DefaultOutsideCelsius)) errors.Add("Scheduler:DefaultOutsideCelsius must be finite");
+        if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
+        if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,141 @@
+namespace Scheduler.Grains;
+
+using Microsoft.Extensions.Options;
+using Scheduler.Core.Accounting;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
+using Scheduler.Grains.Hosting;
+
+[GenerateSerializer]
+public sealed class JobGrainState
+{
+    [Id(0)] public JobRecord? Record { get; set; }
+}
+
+/// <summary>
+/// The durable record of one job and the single source of truth for where it runs. Every placement change is written
+/// before the sites are told, so a crash can leave a site behind the record (the dispatcher reconciles it) but never
+/// a job running where its record does not say.
+/// </summary>
+public sealed class JobGrain(
+    [PersistentState("job")] IPersistentState<JobGrainState> state,
+    IOptions<SchedulerOptions> options) : Grain, IJobGrain
+{
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DateTimeOffset _lastProgressWrite = DateTimeOffset.MinValue;
+
+    private JobRecord Record => state.State.Record ?? throw new KeyNotFoundException($"job '{this.GetPrimaryKeyString()}' does not exist");
+
+    public async Task<JobRecord> CreateAsync(JobSpec spec, string requestId, string region)
+    {
+        if (state.State.Record is { } existing)
+        {
+            if (existing.RequestId == requestId && requestId.Length > 0) return existing; // a retry of the same create
+            throw new JobConflictException($"job '{spec.Id}' already exists (created by request '{existing.RequestId}')");
+        }
+        var errors = spec.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(spec));
+        var job = JobState.Queued(spec);
+        var record = new JobRecord(job, requestId, region, spec.Arrival, default,
+            [new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours")]);
+        await SaveAsync(record, spec.Arrival);
+        return record;
+    }
+
+    public Task<JobRecord?> GetAsync() => Task.FromResult(state.State.Record);
+
+    public async Task<JobRecord> ApplyAsync(Decision decision, EnergyLedger cost, DateTimeOffset now)
+    {
+        var record = Record;
+        var before = record.State;
+        var after = JobLifecycle.Apply(before, decision, now);
+        var kind = decision.Kind switch
+        {
+            DecisionKind.Place => "placed",
+            DecisionKind.Relocate => "relocating",
+            DecisionKind.Pause => "paused",
+            _ => after.Status == JobStatus.Relocating ? "relocating" : "resumed",
+        };
+        await SaveAsync(Append(record with { State = after, Ledger = record.Ledger + cost },
+            now, kind, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail), now);
+
+        // Then the sites: the old one lets go first, so the job is never bound to two.
+        if (before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus))
+            await GrainFactory.GetGrain<ISiteGrain>(old).StopJobAsync(after.Id, after.Epoch);
+        if (after.HoldsGpus)
+            await GrainFactory.GetGrain<ISiteGrain>(after.SiteId!).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
+        return Record;
+    }
+
+    public async Task<JobRecord> RecordProgressAsync(JobProgress progress, DateTimeOffset now)
+    {
+        var record = Record;
+        if (progress.Epoch != record.State.Epoch || record.State.Status != JobStatus.Running) return record;
+        var after = JobLifecycle.Progress(record.State, progress.GpuHours, now);
+        var next = record with { State = after, Ledger = record.Ledger + progress.Ledger };
+        if (after.Status == JobStatus.Completed)
+        {
+            await SaveAsync(Append(next, now, "completed", after.SiteId, after.SiteId, "work-done", $"all {after.Spec.WorkGpuHours} GPU-hours done"), now);
+        }
+        else
+        {
+            state.State.Record = next;
+            // Progress is frequent: write behind, at most ProgressPersistInterval of it redone after a crash.
+            if (now - _lastProgressWrite >= options.Value.ProgressPersistInterval) await SaveAsync(next, now, notify: false);
+        }
+        return Record;
+    }
+
+    public async Task<JobRecord> CompleteTransferAsync(DateTimeOffset now)
+    {
+        var record = Record;
+        var after = JobLifecycle.CompleteTransfer(record.State, now);
+        if (after == record.State) return record;
+        await SaveAsync(Append(record with { State = after }, now, "landed", null, after.SiteId, "transfer-done", "checkpoint restored"), now);
+        return Record;
+    }
+
+    public async Task<JobRecord> CancelAsync(DateTimeOffset now, string reason)
+    {
+        var record = Record;
+        var before = record.State;
+        var after = JobLifecycle.Cancel(before, now);
+        await SaveAsync(Append(record with { State = after }, now, "cancelled", before.SiteId, null, "cancelled", reason), now);
+        if (before.HoldsGpus && before.SiteId is { } site)
+            await GrainFactory.GetGrain<ISiteGrain>(site).StopJobAsync(after.Id, after.Epoch);
+        return Record;
+    }
+
+    public async Task<IReadOnlyList<JobEvent>> WaitForEventsAsync(long afterSequence, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var pending = NewerThan(afterSequence);
+        if (pending.Count > 0 || state.State.Record is null || Record.State.IsTerminal) return pending;
+        var changed = _changed.Task;
+        await Task.WhenAny(changed, Task.Delay(maxWait, cancellationToken)).ConfigureAwait(true);
+        return NewerThan(afterSequence);
+    }
+
+    private List<JobEvent> NewerThan(long sequence) =>
+        state.State.Record?.History.Where(e => e.Sequence > sequence).ToList() ?? [];
+
+    private JobRecord Append(JobRecord record, DateTimeOffset at, string kind, string? from, string? to, string reason, string detail)
+    {
+        var history = record.History;
+        var next = new JobEvent(history.Count == 0 ? 1 : history[^1].Sequence + 1, at, record.State.Status, kind, from, to, reason, detail);
+        var limit = options.Value.JobHistoryLimit;
+        var kept = history.Count >= limit ? history.Skip(history.Count - limit + 1) : history;
+        return record with { History = [.. kept, next] };
+    }
+
+    private async Task SaveAsync(JobRecord record, DateTimeOffset now, bool notify = true)
+    {
+        state.State.Record = record;
+        await state.WriteStateAsync();
+        _lastProgressWrite = now;
+        if (!notify) return;
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
+}

@@ -1,0 +1,81 @@
+namespace Scheduler.Grains;
+
+using Microsoft.Extensions.Options;
+using Scheduler.Core.Model;
+using Scheduler.Core.Telemetry;
+using Scheduler.Grains.Hosting;
+
+[GenerateSerializer]
+public sealed class PlantGrainState
+{
+    [Id(0)] public PlantSpec? Spec { get; set; }
+    [Id(1)] public DateTimeOffset? LastSampleAt { get; set; }
+    [Id(2)] public double LastMegawatts { get; set; }
+    [Id(3)] public long Accepted { get; set; }
+    [Id(4)] public long Rejected { get; set; }
+    [Id(5)] public List<GenerationSample> Recent { get; set; } = [];
+}
+
+/// <summary>Validates a plant's telemetry, keeps its latest output, and tells its site.</summary>
+public sealed class PlantGrain(
+    [PersistentState("plant")] IPersistentState<PlantGrainState> state,
+    TimeProvider clock,
+    IOptions<SchedulerOptions> options,
+    IOptions<GenerationRulesOptions> rules) : Grain, IPlantGrain
+{
+    private DateTimeOffset _lastWrite = DateTimeOffset.MinValue;
+
+    public async Task ConfigureAsync(PlantSpec spec)
+    {
+        var s = state.State;
+        if (s.Spec is { } old && old.SiteId != spec.SiteId)
+        {
+            // A plant that changes site stops feeding the old one.
+            await GrainFactory.GetGrain<ISiteGrain>(old.SiteId).UpdatePlantOutputAsync(
+                new PlantOutput(spec.Id, s.LastSampleAt ?? clock.GetUtcNow(), 0, 0, spec.GreenPriceCnyPerKilowattHour, null, []));
+        }
+        s.Spec = spec;
+        await state.WriteStateAsync();
+        _lastWrite = clock.GetUtcNow();
+    }
+
+    public Task<PlantStatus?> GetAsync() => Task.FromResult(state.State.Spec is { } spec
+        ? new PlantStatus(spec, state.State.LastSampleAt, state.State.LastMegawatts, state.State.Accepted, state.State.Rejected, state.State.Recent.ToList())
+        : null);
+
+    public async Task<SampleVerdict> ReportAsync(GenerationSample sample)
+    {
+        var s = state.State;
+        if (s.Spec is not { } spec) return new SampleVerdict(false, "plant_id", $"unknown plant '{this.GetPrimaryKeyString()}'");
+        var now = clock.GetUtcNow();
+        var violation = GenerationRules.Check(spec, s.LastSampleAt, sample.At, sample.Megawatts,
+            sample.Forecast.Select(p => (p.At, p.GreenSupplyMegawatts)).ToList(), now, rules.Value);
+        if (violation is { } v)
+        {
+            s.Rejected++;
+            return new SampleVerdict(false, v.Field, v.Description);
+        }
+
+        s.Accepted++;
+        s.LastSampleAt = sample.At;
+        s.LastMegawatts = sample.Megawatts;
+        s.Recent.Add(sample);
+        if (s.Recent.Count > options.Value.RecentSamples) s.Recent.RemoveRange(0, s.Recent.Count - options.Value.RecentSamples);
+
+        await GrainFactory.GetGrain<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
+            spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast));
+
+        // Telemetry is re-sent every second or so: write behind rather than on every sample.
+        if (now - _lastWrite >= options.Value.PlantStaleAfter / 2)
+        {
+            await state.WriteStateAsync();
+            _lastWrite = now;
+        }
+        return SampleVerdict.Ok;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (state.State.Spec is not null) await state.WriteStateAsync(cancellationToken);
+    }
+}

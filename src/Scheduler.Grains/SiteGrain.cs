@@ -1,0 +1,176 @@
+namespace Scheduler.Grains;
+
+using Microsoft.Extensions.Options;
+using Scheduler.Core.Accounting;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
+using Scheduler.Grains.Hosting;
+
+[GenerateSerializer]
+public sealed class SiteGrainState
+{
+    [Id(0)] public SiteSpec? Spec { get; set; }
+    [Id(1)] public double StateOfChargeMegawattHours { get; set; }
+    [Id(2)] public DateTimeOffset? SteppedAt { get; set; }
+    [Id(3)] public EnergyLedger Ledger { get; set; }
+    [Id(4)] public Dictionary<string, JobAssignment> Jobs { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Highest epoch seen per job: commands from older epochs are refused.</summary>
+    [Id(5)] public Dictionary<string, long> Epochs { get; set; } = new(StringComparer.Ordinal);
+    [Id(6)] public Dictionary<string, PlantOutput> Plants { get; set; } = new(StringComparer.Ordinal);
+    [Id(7)] public SiteStepResultSummary? Last { get; set; }
+}
+
+/// <summary>The last step's power balance, kept for status queries.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SiteStepResultSummary(
+    [property: Id(0)] double GreenSupplyMegawatts,
+    [property: Id(1)] double LoadMegawatts,
+    [property: Id(2)] double BatteryMegawatts,
+    [property: Id(3)] double GridImportMegawatts,
+    [property: Id(4)] double CurtailmentMegawatts,
+    [property: Id(5)] double ShortfallMegawatts);
+
+/// <summary>
+/// A site's microgrid: sums its plants' fresh output, runs the power balance over each step, credits its running jobs.
+/// It calls no other grain: progress goes back to the dispatcher in the step report.
+/// </summary>
+public sealed class SiteGrain(
+    [PersistentState("site")] IPersistentState<SiteGrainState> state,
+    TimeProvider clock,
+    IOptions<SchedulerOptions> options) : Grain, ISiteGrain
+{
+    private SiteGrainState S => state.State;
+
+    public async Task ConfigureAsync(SiteSpec spec)
+    {
+        var errors = spec.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(spec));
+        var first = S.Spec is null;
+        S.Spec = spec;
+        S.StateOfChargeMegawattHours = first
+            ? spec.Battery.MinEnergyMegawattHours
+            : Math.Clamp(S.StateOfChargeMegawattHours, spec.Battery.MinEnergyMegawattHours, spec.Battery.MaxEnergyMegawattHours);
+        await state.WriteStateAsync();
+    }
+
+    public Task<SiteStatus?> GetAsync() => Task.FromResult(S.Spec is null ? null : Status(clock.GetUtcNow()));
+
+    public Task UpdatePlantOutputAsync(PlantOutput output)
+    {
+        // Kept in memory and written with the next step: a lost sample is replaced by the plant's next one.
+        if (output.NameplateMegawatts <= 0) S.Plants.Remove(output.PlantId);
+        else S.Plants[output.PlantId] = output;
+        return Task.CompletedTask;
+    }
+
+    public async Task<SiteStepReport> StepAsync(DateTimeOffset now)
+    {
+        if (S.Spec is not { } spec) throw new InvalidOperationException($"site '{this.GetPrimaryKeyString()}' is not configured");
+        if (S.SteppedAt is not { } from || now <= from)
+        {
+            S.SteppedAt ??= now;
+            return new SiteStepReport(Status(now), [], []);
+        }
+
+        var hours = (now - from).TotalHours;
+        // The power balance holds the supply seen at the start of the step (zero-order hold) over the whole step.
+        var (supply, celsius, price) = Supply(from);
+        var running = S.Jobs.Values.Where(a => a.ArrivesAt is null).Select(a => a.Job).ToList();
+        var loads = running.Select(j => new JobLoad(j.Id, j.Spec.Gpus, Math.Min(1, j.RemainingGpuHours / (j.Spec.Gpus * hours)), j.Spec.TokensPerGpuHour)).ToList();
+        var result = SiteStep.Run(spec, supply, celsius, S.StateOfChargeMegawattHours, price, loads, hours);
+
+        S.StateOfChargeMegawattHours = result.Balance.StateOfChargeMegawattHours;
+        S.Ledger += result.SiteLedger;
+        S.Last = new SiteStepResultSummary(supply, result.LoadMegawatts, result.Balance.DischargeMegawatts - result.Balance.ChargeMegawatts,
+            result.Balance.GridImportMegawatts, result.Balance.CurtailmentMegawatts, result.Balance.ShortfallMegawatts);
+
+        var progress = new List<JobProgress>(result.Jobs.Count);
+        for (var i = 0; i < result.Jobs.Count; i++)
+        {
+            var share = result.Jobs[i];
+            var job = JobLifecycle.Progress(running[i], share.GpuHours, now);
+            progress.Add(new JobProgress(job.Id, job.Epoch, share.GpuHours, share.Ledger));
+            if (job.Status == JobStatus.Completed) S.Jobs.Remove(job.Id);
+            else S.Jobs[job.Id] = new JobAssignment(job, null);
+        }
+
+        // Checkpoints that finished their transfer during the step start running from the next one.
+        var landed = new List<string>();
+        foreach (var a in S.Jobs.Values.Where(a => a.ArrivesAt is { } t && t <= now).ToList())
+        {
+            S.Jobs[a.Job.Id] = new JobAssignment(JobLifecycle.CompleteTransfer(a.Job, now), null);
+            landed.Add(a.Job.Id);
+        }
+
+        S.SteppedAt = now;
+        await state.WriteStateAsync();
+        return new SiteStepReport(Status(now), progress, landed);
+    }
+
+    public async Task StartJobAsync(JobAssignment assignment)
+    {
+        if (S.Spec is not { } spec) throw new InvalidOperationException($"site '{this.GetPrimaryKeyString()}' is not configured");
+        var job = assignment.Job;
+        if (S.Epochs.TryGetValue(job.Id, out var known) && known > job.Epoch)
+            throw new StaleEpochException($"site {spec.Id} already saw epoch {known} of job {job.Id}; refused epoch {job.Epoch}");
+        var used = S.Jobs.Values.Where(a => a.Job.Id != job.Id).Sum(a => a.Job.Spec.Gpus);
+        if (used + job.Spec.Gpus > spec.GpuCount)
+            throw new InvalidOperationException($"site {spec.Id} has {spec.GpuCount - used} free GPUs; job {job.Id} needs {job.Spec.Gpus}");
+        S.Jobs[job.Id] = assignment;
+        S.Epochs[job.Id] = job.Epoch;
+        await state.WriteStateAsync();
+    }
+
+    public async Task<bool> StopJobAsync(string jobId, long epoch)
+    {
+        if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return false;
+        S.Epochs[jobId] = epoch;
+        S.Jobs.Remove(jobId);
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    private (double Megawatts, double Celsius, double PriceCnyPerKwh) Supply(DateTimeOffset at)
+    {
+        var stale = options.Value.PlantStaleAfter;
+        double mw = 0, weighted = 0, nameplate = 0;
+        double? celsius = null;
+        DateTimeOffset newest = DateTimeOffset.MinValue;
+        foreach (var p in S.Plants.Values)
+        {
+            nameplate += p.NameplateMegawatts;
+            weighted += p.NameplateMegawatts * p.GreenPriceCnyPerKilowattHour;
+            if (at - p.At > stale) continue; // silent plant: counts as 0 MW
+            mw += p.Megawatts;
+            if (p.OutsideCelsius is { } c && p.At >= newest) { celsius = c; newest = p.At; }
+        }
+        var price = nameplate > 0 ? weighted / nameplate : PlantSpec.DefaultGreenPriceCnyPerKilowattHour;
+        return (mw, celsius ?? options.Value.DefaultOutsideCelsius, price);
+    }
+
+    /// <summary>Sum of the plants' forecasts, each held at its latest point (or current output) between points.</summary>
+    private IReadOnlyList<ForecastPoint> Forecast(DateTimeOffset now)
+    {
+        var plants = S.Plants.Values.Where(p => now - p.At <= options.Value.PlantStaleAfter).ToList();
+        if (plants.Count == 0 || plants.All(p => p.Forecast.Count == 0)) return [];
+        var times = plants.SelectMany(p => p.Forecast.Select(f => f.At)).Where(t => t >= now).Distinct().Order().ToList();
+        return times.Select(t => new ForecastPoint(t, plants.Sum(p =>
+        {
+            var value = p.Megawatts;
+            foreach (var f in p.Forecast) { if (f.At > t) break; value = f.GreenSupplyMegawatts; }
+            return value;
+        }))).ToList();
+    }
+
+    private SiteStatus Status(DateTimeOffset now)
+    {
+        var spec = S.Spec!;
+        var (supply, celsius, _) = Supply(now);
+        var last = S.Last;
+        var load = last?.LoadMegawatts ?? spec.BaseLoadFacilityMegawatts(celsius);
+        return new SiteStatus(spec, S.SteppedAt, supply, load, last?.BatteryMegawatts ?? 0, S.StateOfChargeMegawattHours,
+            last?.GridImportMegawatts ?? 0, last?.CurtailmentMegawatts ?? 0, last?.ShortfallMegawatts ?? 0, celsius,
+            S.Jobs.Values.ToList(), S.Ledger, S.Plants.Values.ToList(), Forecast(now));
+    }
+}
