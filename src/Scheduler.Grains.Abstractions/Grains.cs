@@ -13,6 +13,9 @@ using Scheduler.Core.Policy;
 /// <summary>The fleet's configuration registry (key: "fleet"): sites, plants, links. Drives region ticks.</summary>
 public interface IFleetGrain : IGrainWithStringKey
 {
+    /// <summary>The one fleet grain's key.</summary>
+    const string Key = "fleet";
+
     /// <summary>Creates or updates a site. Throws <see cref="ArgumentException"/> for an invalid spec.</summary>
     Task UpsertSiteAsync(SiteSpec site);
 

@@ -75,8 +75,12 @@ public sealed record SiteStatus(
     [property: Id(10)] IReadOnlyList<JobAssignment> Jobs,
     [property: Id(11)] EnergyLedger Ledger,
     [property: Id(12)] IReadOnlyList<PlantOutput> Plants,
-    [property: Id(13)] IReadOnlyList<ForecastPoint> Forecast)
+    [property: Id(13)] IReadOnlyList<ForecastPoint> Forecast,
+    [property: Id(14)] TimeSpan PlantStaleAfter)
 {
+    /// <summary>Whether a plant's output is too old to count.</summary>
+    public bool IsStale(PlantOutput output, DateTimeOffset now) => now - output.At > PlantStaleAfter;
+
     /// <summary>Power sent to the public grid: always 0 by construction.</summary>
     public double ExportMegawatts => 0;
 

@@ -13,8 +13,6 @@ public sealed class FleetGrainState
 /// <summary>The fleet's configuration registry, and the fan-out of each tick to the regions.</summary>
 public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<FleetGrainState> state) : Grain, IFleetGrain
 {
-    public const string Key = "fleet";
-
     public async Task UpsertSiteAsync(SiteSpec site)
     {
         var errors = site.Validate();

@@ -19,7 +19,7 @@ public sealed class PlantGrainState
 /// <summary>Validates a plant's telemetry, keeps its latest output, and tells its site.</summary>
 public sealed class PlantGrain(
     [PersistentState("plant")] IPersistentState<PlantGrainState> state,
-    TimeProvider clock,
+    SchedulerClock clock,
     IOptions<SchedulerOptions> options,
     IOptions<GenerationRulesOptions> rules) : Grain, IPlantGrain
 {

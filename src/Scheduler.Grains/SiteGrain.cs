@@ -37,7 +37,7 @@ public sealed record SiteStepResultSummary(
 /// </summary>
 public sealed class SiteGrain(
     [PersistentState("site")] IPersistentState<SiteGrainState> state,
-    TimeProvider clock,
+    SchedulerClock clock,
     IOptions<SchedulerOptions> options) : Grain, ISiteGrain
 {
     private SiteGrainState S => state.State;
@@ -171,6 +171,6 @@ public sealed class SiteGrain(
         var load = last?.LoadMegawatts ?? spec.BaseLoadFacilityMegawatts(celsius);
         return new SiteStatus(spec, S.SteppedAt, supply, load, last?.BatteryMegawatts ?? 0, S.StateOfChargeMegawattHours,
             last?.GridImportMegawatts ?? 0, last?.CurtailmentMegawatts ?? 0, last?.ShortfallMegawatts ?? 0, celsius,
-            S.Jobs.Values.ToList(), S.Ledger, S.Plants.Values.ToList(), Forecast(now));
+            S.Jobs.Values.ToList(), S.Ledger, S.Plants.Values.ToList(), Forecast(now), options.Value.PlantStaleAfter);
     }
 }

@@ -1,5 +1,6 @@
 namespace Scheduler.Grains.Hosting;
 
+
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,14 +9,14 @@ using Microsoft.Extensions.Options;
 /// The fleet's heartbeat in live operation: every <see cref="SchedulerOptions.TickInterval"/> of real time it ticks
 /// the fleet to the scheduler clock's "now". Replay turns it off and ticks on its virtual clock instead.
 /// </summary>
-public sealed partial class FleetClock(IGrainFactory grains, TimeProvider clock, IOptions<SchedulerOptions> options, ILogger<FleetClock> logger)
+public sealed partial class FleetClock(IGrainFactory grains, SchedulerClock clock, IOptions<SchedulerOptions> options, ILogger<FleetClock> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.AutoTick) return;
         using var timer = new PeriodicTimer(options.Value.TickInterval);
-        var fleet = grains.GetGrain<Scheduler.Grains.IFleetGrain>(FleetGrain.Key);
+        var fleet = grains.GetGrain<IFleetGrain>(IFleetGrain.Key);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

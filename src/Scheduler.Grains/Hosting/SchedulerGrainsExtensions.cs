@@ -26,7 +26,7 @@ public static class SchedulerGrainsExtensions
         services.AddSingleton<IValidateOptions<GenerationRulesOptions>>(new CoreOptionsValidator<GenerationRulesOptions>("Scheduler:Telemetry", o => o.Validate()));
         services.AddHostedService<FleetClock>();
         // Live operation runs on the system clock unless the host registered another (demo speed-up, replay).
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(SchedulerClock.System);
         return silo;
     }
 

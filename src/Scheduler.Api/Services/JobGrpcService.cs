@@ -1,0 +1,144 @@
+namespace Scheduler.Api.Services;
+
+using Grpc.Core;
+using Scheduler.Api.V1;
+using Scheduler.Grains;
+using JobEvent = Scheduler.Api.V1.JobEvent;
+
+/// <summary>Tenants' job API: create (idempotent), get, list, cancel, watch.</summary>
+internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock) : JobService.JobServiceBase
+{
+    private const int DefaultPageSize = 50, MaxPageSize = 1000;
+    private static readonly TimeSpan WatchPoll = TimeSpan.FromSeconds(20);
+
+    public override async Task<Job> CreateJob(CreateJobRequest request, ServerCallContext context)
+    {
+        var fleet = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(context.CancellationToken);
+        var spec = request.Job;
+        var check = new RequestValidation().Id(request.RequestId, "request_id", required: false);
+        if (spec is null)
+        {
+            check.Add("job", "required").ThrowIfInvalid();
+            return null!;
+        }
+        check.Id(spec.Tenant, "job.tenant")
+            .Check(spec.Gpus > 0, "job.gpus", $"must be > 0, was {spec.Gpus}")
+            .Finite(spec.WorkGpuHours, "job.work_gpu_hours", double.Epsilon)
+            .Finite(spec.CheckpointGb, "job.checkpoint_gb", 0, 1_000_000)
+            .Check(!spec.HasTokensPerGpuHour || (double.IsFinite(spec.TokensPerGpuHour) && spec.TokensPerGpuHour >= 0), "job.tokens_per_gpu_hour", "must be a finite number >= 0");
+        var now = clock.GetUtcNow();
+        if (spec.Deadline is { } deadline) check.Check(deadline.ToDateTimeOffset() > now, "job.deadline", $"must be in the future (now is {now:O})");
+
+        // Sites: every allowed site must exist and share one region; the job must fit in the largest candidate.
+        var sites = fleet.Sites.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        for (var i = 0; i < spec.AllowedSites.Count; i++)
+            check.Check(sites.ContainsKey(spec.AllowedSites[i]), $"job.allowed_sites[{i}]", $"no site '{spec.AllowedSites[i]}'");
+        var candidates = spec.AllowedSites.Count > 0 ? spec.AllowedSites.Where(sites.ContainsKey).Select(id => sites[id]).ToList() : fleet.Sites.ToList();
+        var regions = candidates.Select(s => s.Region).Distinct().ToList();
+        check.Check(candidates.Count > 0, "job.allowed_sites", "the fleet has no sites yet")
+            .Check(regions.Count <= 1, "job.allowed_sites", $"sites span several regions ({string.Join(", ", regions)}); name sites of one region")
+            .Check(candidates.Count == 0 || spec.Gpus <= candidates.Max(s => s.GpuCount), "job.gpus",
+                $"{spec.Gpus} GPUs exceed the largest candidate site ({(candidates.Count == 0 ? 0 : candidates.Max(s => s.GpuCount))} GPUs)");
+        check.ThrowIfInvalid();
+
+        var id = JobIds.For(spec.Tenant, request.RequestId);
+        var record = await grains.GetGrain<IJobGrain>(id).CreateAsync(spec.ToModel(id, now), request.RequestId, regions[0]).WaitAsync(context.CancellationToken);
+        // Acknowledged only once the region's dispatcher tracks it; a retry with the same request id repeats this safely.
+        await grains.GetGrain<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
+        return record.ToProto(withHistory: false);
+    }
+
+    public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
+    {
+        new RequestValidation().Id(request.Id, "id").ThrowIfInvalid();
+        var record = await grains.GetGrain<IJobGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
+        return record.ToProto(withHistory: true);
+    }
+
+    public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
+    {
+        var check = new RequestValidation()
+            .Check(request.PageSize is >= 0 and <= MaxPageSize, "page_size", $"must be within [0, {MaxPageSize}]")
+            .Id(request.Tenant, "tenant", required: false)
+            .Id(request.Site, "site", required: false);
+        var (regionIndex, offset) = PageToken.TryParse(request.PageToken, out var token) ? token : (0, 0);
+        check.Check(request.PageToken.Length == 0 || PageToken.TryParse(request.PageToken, out _), "page_token", "not a token this server issued");
+        check.ThrowIfInvalid();
+
+        var size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var fleet = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(context.CancellationToken);
+        var regions = fleet.Sites.Select(s => s.Region).Distinct().Order(StringComparer.Ordinal).ToList();
+        var response = new ListJobsResponse();
+        var total = 0;
+        for (var r = 0; r < regions.Count; r++)
+        {
+            // Regions before the token's are only counted; from it on, pages fill until the page is full.
+            var room = r < regionIndex ? 0 : size - response.Jobs.Count;
+            var page = await grains.GetGrain<IDispatcherGrain>(regions[r]).ListJobsAsync(
+                new(request.Tenant.NullIfEmpty(), request.State.ToModel(), request.Site.NullIfEmpty(), room, r == regionIndex ? offset : 0))
+                .WaitAsync(context.CancellationToken);
+            total += page.Total;
+            response.Jobs.AddRange(page.Jobs.Select(j => j.ToProto()));
+            if (r < regionIndex || response.NextPageToken.Length > 0) continue;
+            if (page.NextOffset is { } next && room > 0) response.NextPageToken = PageToken.Format(r, next);
+            else if (response.Jobs.Count >= size && r + 1 < regions.Count) response.NextPageToken = PageToken.Format(r + 1, 0);
+        }
+        response.TotalSize = total;
+        return response;
+    }
+
+    public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
+    {
+        new RequestValidation().Id(request.Id, "id").Check(request.Reason.Length <= 512, "reason", "at most 512 characters").ThrowIfInvalid();
+        var job = grains.GetGrain<IJobGrain>(request.Id);
+        if (await job.GetAsync().WaitAsync(context.CancellationToken) is null) throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
+        var record = await job.CancelAsync(clock.GetUtcNow(), request.Reason.Length > 0 ? request.Reason : "cancelled by tenant").WaitAsync(context.CancellationToken);
+        await grains.GetGrain<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
+        return record.ToProto(withHistory: false);
+    }
+
+    public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responseStream, ServerCallContext context)
+    {
+        new RequestValidation().Id(request.Id, "id").Check(request.AfterSequence >= 0, "after_sequence", "must be >= 0").ThrowIfInvalid();
+        var job = grains.GetGrain<IJobGrain>(request.Id);
+        if (await job.GetAsync().WaitAsync(context.CancellationToken) is null) throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
+        var sequence = request.AfterSequence;
+        while (!context.CancellationToken.IsCancellationRequested)
+        {
+            var events = await job.WaitForEventsAsync(sequence, WatchPoll, context.CancellationToken);
+            foreach (var e in events)
+            {
+                await responseStream.WriteAsync(e.ToProto(request.Id), context.CancellationToken);
+                sequence = e.Sequence;
+            }
+            if (events.Count == 0 && (await job.GetAsync())?.State.IsTerminal == true) return;
+            if (events.Count > 0 && events[^1].Status is Core.Lifecycle.JobStatus.Completed or Core.Lifecycle.JobStatus.Cancelled or Core.Lifecycle.JobStatus.Failed) return;
+        }
+    }
+}
+
+/// <summary>Opaque paging token: region index and offset within it.</summary>
+internal static class PageToken
+{
+    public static string Format(int region, int offset) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"v1:{region}:{offset}"));
+
+    public static bool TryParse(string token, out (int Region, int Offset) value)
+    {
+        value = default;
+        if (token.Length == 0 || token.Length > 64) return false;
+        try
+        {
+            var parts = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(token)).Split(':');
+            if (parts.Length != 3 || parts[0] != "v1" || !int.TryParse(parts[1], out var r) || !int.TryParse(parts[2], out var o) || r < 0 || o < 0) return false;
+            value = (r, o);
+            return true;
+        }
+        catch (FormatException) { return false; }
+    }
+}
+
+internal static class StringExtensions
+{
+    public static string? NullIfEmpty(this string s) => s.Length == 0 ? null : s;
+}

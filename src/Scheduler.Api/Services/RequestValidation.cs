@@ -1,0 +1,67 @@
+namespace Scheduler.Api.Services;
+
+using System.Text.RegularExpressions;
+using Google.Rpc;
+using Grpc.Core;
+using Scheduler.Core.Telemetry;
+
+/// <summary>
+/// Collects every bad field of a request and fails it once, as INVALID_ARGUMENT with a google.rpc.BadRequest
+/// listing each field and why. Nothing is changed by a rejected request: validation runs before any grain call.
+/// </summary>
+internal sealed partial class RequestValidation
+{
+    private readonly List<BadRequest.Types.FieldViolation> _violations = [];
+
+    public bool IsValid => _violations.Count == 0;
+
+    public RequestValidation Add(string field, string description)
+    {
+        _violations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
+        return this;
+    }
+
+    public RequestValidation Check(bool ok, string field, string description) => ok ? this : Add(field, description);
+
+    /// <summary>An id: 1-128 characters of letters, digits, '.', '_' and '-'.</summary>
+    public RequestValidation Id(string value, string field, bool required = true)
+    {
+        if (value.Length == 0) return required ? Add(field, "required") : this;
+        return Check(value.Length <= 128 && IdPattern().IsMatch(value), field, "1-128 characters of letters, digits, '.', '_' and '-'");
+    }
+
+    public RequestValidation Finite(double value, string field, double min, double max = double.MaxValue) =>
+        Check(double.IsFinite(value) && value >= min && value <= max, field, max == double.MaxValue
+            ? $"must be a finite number >= {min}, was {value}" : $"must be within [{min}, {max}], was {value}");
+
+    /// <summary>Adds core-level errors of the form "field: description".</summary>
+    public RequestValidation AddCore(IEnumerable<string> errors, string prefix = "")
+    {
+        foreach (var e in errors)
+        {
+            var colon = e.IndexOf(':');
+            Add(prefix + (colon > 0 ? e[..colon] : ""), colon > 0 ? e[(colon + 1)..].Trim() : e);
+        }
+        return this;
+    }
+
+    public RequestValidation Add(FieldViolation violation, string prefix = "") => Add(prefix + violation.Field, violation.Description);
+
+    /// <summary>Throws INVALID_ARGUMENT with the collected violations, if any.</summary>
+    public void ThrowIfInvalid()
+    {
+        if (IsValid) return;
+        var badRequest = new BadRequest();
+        badRequest.FieldViolations.AddRange(_violations);
+        var message = string.Join("; ", _violations.Select(v => $"{v.Field}: {v.Description}"));
+        throw new Google.Rpc.Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = message,
+            Details = { Google.Protobuf.WellKnownTypes.Any.Pack(badRequest) },
+        }.ToRpcException();
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
+    private static partial Regex IdPattern();
+}

@@ -1,0 +1,58 @@
+namespace Scheduler.Host.Hosting;
+
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Scheduler.Grains;
+using Scheduler.Grains.Hosting;
+using Scheduler.Storage.Sqlite.Hosting;
+
+public static class SchedulerHostExtensions
+{
+    /// <summary>
+    /// Host options (validated now: a bad port or data directory stops the start with a clear message), the two
+    /// loopback endpoints (gRPC on HTTP/2 only, health on HTTP/1.1), and the scheduler clock.
+    /// </summary>
+    public static WebApplicationBuilder AddSchedulerHost(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new OptionsValidationException(SchedulerHostOptions.Section, typeof(SchedulerHostOptions), errors);
+        builder.Services.AddSingleton(Options.Create(options));
+        Directory.CreateDirectory(options.DataDir);
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenLocalhost(options.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            k.ListenLocalhost(options.HttpPort, o => o.Protocols = HttpProtocols.Http1);
+        });
+
+        // Only the scheduler's clock runs fast; Orleans keeps the real-time TimeProvider.
+        if (options.EffectiveSpeed != 1)
+        {
+            var clock = new AcceleratedTimeProvider(options.EffectiveSpeed, Path.Combine(options.DataDir, "clock.txt"));
+            builder.Services.AddSingleton(clock);
+            builder.Services.AddSingleton(new SchedulerClock(clock));
+        }
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    /// <summary>One embedded silo: localhost clustering, SQLite grain storage in the data directory, the scheduler grains.</summary>
+    public static WebApplicationBuilder AddSchedulerSilo(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(options.SiloPort, options.GatewayPort)
+            .AddSqliteGrainStorageAsDefault(o => o.DatabasePath = Path.Combine(options.DataDir, "scheduler.db"))
+            .AddSchedulerGrains(builder.Configuration));
+        return builder;
+    }
+
+    /// <summary><c>/healthz</c> on the HTTP/1.1 port only.</summary>
+    public static WebApplication MapSchedulerHealth(this WebApplication app)
+    {
+        var port = app.Services.GetRequiredService<IOptions<SchedulerHostOptions>>().Value.HttpPort;
+        app.MapHealthChecks("/healthz").RequireHost($"*:{port}");
+        return app;
+    }
+}

@@ -1,0 +1,80 @@
+namespace Scheduler.Host.Hosting;
+
+/// <summary>How the embedded host listens, stores and demonstrates. Section <c>Scheduler:Host</c>; command-line switches in brackets.</summary>
+public sealed class SchedulerHostOptions
+{
+    public const string Section = "Scheduler:Host";
+
+    /// <summary>gRPC port, HTTP/2 only, on 127.0.0.1 [--grpc-port]. Default: 5000.</summary>
+    public int GrpcPort { get; set; } = 5000;
+
+    /// <summary>Health port, HTTP/1.1, on 127.0.0.1, serving <c>/healthz</c> [--http-port]. Default: 5001.</summary>
+    public int HttpPort { get; set; } = 5001;
+
+    /// <summary>Directory of the embedded database (<c>scheduler.db</c>) and the demo clock [--data-dir]. Default: <c>data</c>.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>Play the demo: plant telemetry from bundled real data, and a trickle of demo jobs [--no-demo turns it off]. Default: true.</summary>
+    public bool Demo { get; set; } = true;
+
+    /// <summary>
+    /// How many times faster than real time the scheduler's clock runs [--speed]. The demo plays hourly weather, so
+    /// 720 shows a day in two minutes. Default: 720 with the demo, 1 without.
+    /// </summary>
+    public double? Speed { get; set; }
+
+    /// <summary>Orleans silo-to-silo port [--silo-port]. Default: 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Orleans client gateway port [--gateway-port]. Default: 30000.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Seconds of real time between demo job submissions. Default: 4.</summary>
+    public double DemoJobIntervalSeconds { get; set; } = 4;
+
+    public double EffectiveSpeed => Speed ?? (Demo ? 720 : 1);
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        foreach (var (name, port) in new[] { ("GrpcPort", GrpcPort), ("HttpPort", HttpPort), ("SiloPort", SiloPort), ("GatewayPort", GatewayPort) })
+            if (port is < 1 or > 65535) errors.Add($"{Section}:{name} must be a TCP port (1-65535), was {port}");
+        if (new[] { GrpcPort, HttpPort, SiloPort, GatewayPort }.Distinct().Count() != 4) errors.Add($"{Section}: the four ports must differ");
+        if (string.IsNullOrWhiteSpace(DataDir)) errors.Add($"{Section}:DataDir must not be empty");
+        if (!(EffectiveSpeed is > 0 and <= 1_000_000)) errors.Add($"{Section}:Speed must be in (0, 1000000], was {EffectiveSpeed}");
+        if (!(DemoJobIntervalSeconds > 0)) errors.Add($"{Section}:DemoJobIntervalSeconds must be > 0");
+        return errors;
+    }
+
+    /// <summary>Command-line switches to configuration keys.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>
+    {
+        ["--grpc-port"] = $"{Section}:GrpcPort",
+        ["--http-port"] = $"{Section}:HttpPort",
+        ["--data-dir"] = $"{Section}:DataDir",
+        ["--speed"] = $"{Section}:Speed",
+        ["--silo-port"] = $"{Section}:SiloPort",
+        ["--gateway-port"] = $"{Section}:GatewayPort",
+    };
+
+    /// <summary>Rewrites the documented switches into configuration keys (and the bare flag --no-demo into Demo=false).</summary>
+    public static string[] NormaliseArgs(string[] args)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "--no-demo") { result.Add($"--{Section}:Demo=false"); continue; }
+            var eq = arg.IndexOf('=');
+            var key = eq > 0 ? arg[..eq] : arg;
+            if (Switches.TryGetValue(key, out var mapped))
+            {
+                var value = eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{key} needs a value");
+                result.Add($"--{mapped}={value}");
+                continue;
+            }
+            result.Add(arg);
+        }
+        return [.. result];
+    }
+}

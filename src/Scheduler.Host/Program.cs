@@ -1,0 +1,14 @@
+using Scheduler.Api.Hosting;
+using Scheduler.Host.Demo;
+using Scheduler.Host.Hosting;
+
+var builder = WebApplication.CreateBuilder(SchedulerHostOptions.NormaliseArgs(args));
+builder.AddSchedulerHost();
+builder.AddSchedulerSilo();
+builder.Services.AddSchedulerApi();
+builder.AddInnerMongoliaFleet();
+
+var app = builder.Build();
+app.MapSchedulerApi();
+app.MapSchedulerHealth();
+app.Run();
