@@ -109,3 +109,7 @@ public sealed class JobConflictException(string message) : Exception(message);
 /// <summary>A command that carries an older epoch than the site has already seen for the job.</summary>
 [GenerateSerializer]
 public sealed class StaleEpochException(string message) : Exception(message);
+
+/// <summary>A job event its current state does not allow (the wire form of the core's InvalidJobTransitionException).</summary>
+[GenerateSerializer]
+public sealed class JobTransitionException(string message) : Exception(message);

@@ -12,6 +12,8 @@ public static class SchedulerSerialization
     public static ISerializerBuilder AddSchedulerSerializers(this ISerializerBuilder builder) =>
         builder.AddJsonSerializer(isSupported: IsCoreType);
 
+    /// <summary>Core model types; core exceptions are left to Orleans' exception codec, which keeps their type and message.</summary>
     public static bool IsCoreType(Type type) =>
-        type.Namespace is { } ns && (ns == "Scheduler.Core" || ns.StartsWith("Scheduler.Core.", StringComparison.Ordinal));
+        type.Namespace is { } ns && (ns == "Scheduler.Core" || ns.StartsWith("Scheduler.Core.", StringComparison.Ordinal))
+        && !typeof(Exception).IsAssignableFrom(type);
 }

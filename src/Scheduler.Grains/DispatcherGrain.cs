@@ -81,7 +81,7 @@ public sealed partial class DispatcherGrain(
                 applied.Add(decision);
                 LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
             }
-            catch (Exception ex) when (ex is InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
+            catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
             {
                 // The job changed under us (cancelled, say): take its record as it is now.
                 LogDecisionRefused(decision.Kind, decision.JobId, ex.Message);

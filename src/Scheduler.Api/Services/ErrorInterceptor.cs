@@ -36,7 +36,7 @@ internal sealed class ErrorInterceptor : Interceptor
         OperationCanceledException when context.Deadline <= DateTime.UtcNow => new RpcException(new Status(StatusCode.DeadlineExceeded, "deadline exceeded")),
         OperationCanceledException when context.CancellationToken.IsCancellationRequested => new RpcException(new Status(StatusCode.Cancelled, "cancelled by the caller")),
         JobConflictException => new RpcException(new Status(StatusCode.AlreadyExists, ex.Message)),
-        InvalidJobTransitionException => new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message)),
+        JobTransitionException or InvalidJobTransitionException => new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message)),
         StaleEpochException => new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message)),
         KeyNotFoundException => new RpcException(new Status(StatusCode.NotFound, ex.Message)),
         ArgumentException => new RpcException(new Status(StatusCode.InvalidArgument, ex.Message)),

@@ -25,6 +25,7 @@ public static class SchedulerGrainsExtensions
         services.AddOptions<GenerationRulesOptions>().Bind(configuration.GetSection("Scheduler:Telemetry")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GenerationRulesOptions>>(new CoreOptionsValidator<GenerationRulesOptions>("Scheduler:Telemetry", o => o.Validate()));
         services.AddHostedService<FleetClock>();
+        silo.AddIncomingGrainCallFilter<CoreExceptionFilter>();
         // Live operation runs on the system clock unless the host registered another (demo speed-up, replay).
         services.TryAddSingleton(SchedulerClock.System);
         return silo;

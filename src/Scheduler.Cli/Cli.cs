@@ -1,0 +1,79 @@
+namespace Scheduler.Cli;
+
+using System.CommandLine;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Scheduler.Cli.Commands;
+
+/// <summary>What a command's body gets: clients on one channel, the output mode, and Ctrl+C.</summary>
+internal sealed class Session(GrpcChannel channel, string address, bool json, CancellationToken cancel)
+{
+    /// <summary>A hung server must not hang a script: every unary call gets a deadline; streams run until Ctrl+C.</summary>
+    private static readonly TimeSpan UnaryTimeout = TimeSpan.FromSeconds(30);
+
+    public string Address => address;
+    public bool Json => json;
+    public CancellationToken Cancel => cancel;
+    public Api.V1.JobService.JobServiceClient Jobs { get; } = new(channel);
+    public Api.V1.FleetService.FleetServiceClient Fleet { get; } = new(channel);
+
+    public CallOptions Unary => new(deadline: DateTime.UtcNow + UnaryTimeout, cancellationToken: cancel);
+}
+
+/// <summary>The command tree, the global options, and the one place where failures become exit codes.</summary>
+internal static class Cli
+{
+    public const int Ok = 0, RpcError = 1, UsageError = 2, Interrupted = 130;
+
+    public static readonly Option<string> Address = new("--address")
+    {
+        Description = "The scheduler's gRPC endpoint",
+        DefaultValueFactory = _ => "http://127.0.0.1:5000",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Json = new("--json")
+    {
+        Description = "Print JSON (proto3 JSON mapping, default values included) instead of tables",
+        Recursive = true,
+    };
+
+    public static RootCommand Build()
+    {
+        Address.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                result.AddError($"--address must be an http:// or https:// URL, was '{value}'");
+        });
+        var root = new RootCommand("Green-power compute scheduler: submit and watch jobs, inspect the fleet and its energy.") { Address, Json };
+        JobCommands.AddTo(root);
+        FleetCommands.AddTo(root);
+        return root;
+    }
+
+    /// <summary>
+    /// Sets a command's body. The channel lives for one invocation; gRPC failures print once, here, and Ctrl+C
+    /// (which System.CommandLine turns into the token) ends any command quietly with 130.
+    /// </summary>
+    public static void SetBody(this Command command, Func<ParseResult, Session, Task> body) =>
+        command.SetAction(async (parse, cancel) =>
+        {
+            var address = parse.GetValue(Address)!;
+            using var channel = GrpcChannel.ForAddress(address);
+            try
+            {
+                await body(parse, new Session(channel, address, parse.GetValue(Json), cancel));
+                return Ok;
+            }
+            catch (Exception ex) when (cancel.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+            {
+                return Interrupted;
+            }
+            catch (RpcException ex)
+            {
+                Output.PrintError(ex, address);
+                return RpcError;
+            }
+        });
+}

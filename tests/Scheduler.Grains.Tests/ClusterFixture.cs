@@ -1,0 +1,48 @@
+namespace Scheduler.Grains.Tests;
+
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Serialization;
+using Orleans.TestingHost;
+using Scheduler.Grains.Hosting;
+
+/// <summary>
+/// A two-silo in-process cluster with in-memory storage. The fleet clock is off: tests tick explicitly, on one fake
+/// clock shared by both silos, so every step is a deliberate phase of the test.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public FakeTimeProvider Time { get; } = new(Start);
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        var clock = new SchedulerClock(Time);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorageAsDefault();
+            silo.Services.AddSingleton(clock);
+            silo.AddSchedulerGrains(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Scheduler:AutoTick"] = "false",
+                ["Scheduler:PlantStaleAfter"] = "00:30:00",
+            }).Build());
+        });
+        builder.ConfigureClient(client => client.Services.AddSerializer(s => s.AddSchedulerSerializers()));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}

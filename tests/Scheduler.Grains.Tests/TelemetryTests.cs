@@ -1,0 +1,57 @@
+namespace Scheduler.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public class TelemetryTests(ClusterFixture fixture)
+{
+    public static TheoryData<string, double, double, string> BadSamples() => new()
+    {
+        { "not a number", double.NaN, 0, "megawatts" },
+        { "infinite", double.PositiveInfinity, 0, "megawatts" },
+        { "negative", -1, 0, "megawatts" },
+        { "above nameplate × 1.1", 11.5, 0, "megawatts" },
+        { "an hour in the future", 5, 60, "timestamp" },
+        { "older than the last sample", 5, -1, "timestamp" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSamples))]
+    public async Task Plant_RejectsABadSample_AndKeepsItsState(string name, double megawatts, double minutesFromNow, string field)
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("s");
+        Assert.True((await fleet.ReportAsync(site, 4)).Accepted);
+        var plant = fleet.Client.GetGrain<IPlantGrain>(site + "-wind");
+        var before = await plant.GetAsync();
+
+        var verdict = await fleet.ReportAsync(site, megawatts, fleet.Now.AddMinutes(minutesFromNow));
+
+        Assert.False(verdict.Accepted, name);
+        Assert.Equal(field, verdict.Field);
+        var after = await plant.GetAsync();
+        Assert.Equal((before!.LastSampleAt, before.LastMegawatts, before.Accepted), (after!.LastSampleAt, after.LastMegawatts, after.Accepted));
+        Assert.Equal(before.Rejected + 1, after.Rejected);
+        Assert.Equal(4, (await fleet.Client.GetGrain<ISiteGrain>(site).GetAsync())!.GreenSupplyMegawatts);
+    }
+
+    [Fact]
+    public async Task Plant_UnknownToTheFleet_IsRejected()
+    {
+        var verdict = await fixture.Client.GetGrain<IPlantGrain>("no-such-plant").ReportAsync(new GenerationSample(fixture.Time.GetUtcNow(), 1, null, []));
+
+        Assert.False(verdict.Accepted);
+        Assert.Equal("plant_id", verdict.Field);
+    }
+
+    [Fact]
+    public async Task Site_CountsASilentPlantAsZero()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("s");
+        await fleet.ReportAsync(site, 4);
+        Assert.Equal(4, (await fleet.Client.GetGrain<ISiteGrain>(site).GetAsync())!.GreenSupplyMegawatts);
+
+        await fleet.TickAsync(TimeSpan.FromMinutes(31)); // the fixture's PlantStaleAfter is 30 minutes
+
+        Assert.Equal(0, (await fleet.Client.GetGrain<ISiteGrain>(site).GetAsync())!.GreenSupplyMegawatts);
+    }
+}

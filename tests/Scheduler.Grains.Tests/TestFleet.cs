@@ -1,0 +1,67 @@
+namespace Scheduler.Grains.Tests;
+
+using Scheduler.Core.Model;
+
+/// <summary>
+/// One test's own region in the shared cluster: its sites, plants and jobs carry a unique prefix, and it ticks only
+/// its own dispatcher, so tests cannot see each other.
+/// </summary>
+internal sealed class TestFleet(ClusterFixture fixture)
+{
+    private readonly List<string> _sites = [];
+    private readonly List<LinkSpec> _links = [];
+
+    public string Region { get; } = "r" + Guid.NewGuid().ToString("N")[..8];
+    public IClusterClient Client => fixture.Client;
+    public DateTimeOffset Now => fixture.Time.GetUtcNow();
+    private IFleetGrain Fleet => Client.GetGrain<IFleetGrain>(IFleetGrain.Key);
+
+    public string Id(string name) => $"{Region}-{name}";
+
+    /// <summary>A site of GPUs drawing 1 kW each at PUE 1 (1,000 GPUs = 1 MW), with one 10 MW wind plant.</summary>
+    public async Task<string> AddSiteAsync(string name, int gpus = 1000, BatterySpec? battery = null, double gridLimitMw = 10)
+    {
+        var id = Id(name);
+        await Fleet.UpsertSiteAsync(new SiteSpec(id, Region, gpus, 1.0, CoolingModel.Constant(1.0), 0, battery ?? BatterySpec.None, gridLimitMw, 0.5, 0.8));
+        await Fleet.UpsertPlantAsync(new PlantSpec(id + "-wind", PlantKind.Wind, 10, id));
+        foreach (var other in _sites)
+        {
+            var link = new LinkSpec(other, id, 100);
+            await Fleet.UpsertLinkAsync(link);
+            _links.Add(link);
+        }
+        _sites.Add(id);
+        return id;
+    }
+
+    public Task<SampleVerdict> ReportAsync(string siteId, double megawatts, DateTimeOffset? at = null) =>
+        Client.GetGrain<IPlantGrain>(siteId + "-wind").ReportAsync(new GenerationSample(at ?? Now, megawatts, null, []));
+
+    public JobSpec Job(string name, int gpus = 100, double workGpuHours = 1000, bool interruptible = false, bool relocatable = true,
+        TimeSpan? deadlineIn = null, double checkpointGb = 10) =>
+        new(Id(name), "tenant-" + Region, gpus, workGpuHours, Now, deadlineIn is { } d ? Now + d : null, interruptible, relocatable, checkpointGb, []);
+
+    /// <summary>Creates the job and tells the dispatcher, as the API does.</summary>
+    public async Task<JobRecord> SubmitAsync(JobSpec spec, string? requestId = null)
+    {
+        var record = await Client.GetGrain<IJobGrain>(spec.Id).CreateAsync(spec, requestId ?? "req-" + spec.Id, Region);
+        await Client.GetGrain<IDispatcherGrain>(Region).TrackAsync(record);
+        return record;
+    }
+
+    /// <summary>Advances the shared clock, then steps the region's sites and runs a dispatch round.</summary>
+    public Task<TickReport> TickAsync(TimeSpan advance)
+    {
+        fixture.Time.Advance(advance);
+        return Client.GetGrain<IDispatcherGrain>(Region).TickAsync(new RegionTick(Now, _sites, _links));
+    }
+
+    public async Task<JobRecord> JobAsync(string name) => (await Client.GetGrain<IJobGrain>(Id(name)).GetAsync())!;
+
+    public async Task<IReadOnlyList<SiteStatus>> SitesAsync() =>
+        (await Task.WhenAll(_sites.Select(s => Client.GetGrain<ISiteGrain>(s).GetAsync()))).Select(s => s!).ToList();
+
+    /// <summary>The sites that hold <paramref name="jobId"/> right now (running or arriving).</summary>
+    public async Task<IReadOnlyList<string>> SitesHoldingAsync(string jobId) =>
+        (await SitesAsync()).Where(s => s.Jobs.Any(a => a.Job.Id == jobId)).Select(s => s.Spec.Id).ToList();
+}
