@@ -6,12 +6,11 @@ using Grpc.Net.Client;
 using Scheduler.Cli.Commands;
 
 /// <summary>What a command's body gets: clients on one channel, the output mode, and Ctrl+C.</summary>
-internal sealed class Session(GrpcChannel channel, string address, bool json, CancellationToken cancel)
+internal sealed class Session(GrpcChannel channel, bool json, CancellationToken cancel)
 {
     /// <summary>A hung server must not hang a script: every unary call gets a deadline; streams run until Ctrl+C.</summary>
     private static readonly TimeSpan UnaryTimeout = TimeSpan.FromSeconds(30);
 
-    public string Address => address;
     public bool Json => json;
     public CancellationToken Cancel => cancel;
     public Api.V1.JobService.JobServiceClient Jobs { get; } = new(channel);
@@ -25,12 +24,7 @@ internal static class Cli
 {
     public const int Ok = 0, RpcError = 1, UsageError = 2, Interrupted = 130;
 
-    public static readonly Option<string> Address = new("--address")
-    {
-        Description = "The scheduler's gRPC endpoint",
-        DefaultValueFactory = _ => "http://127.0.0.1:5000",
-        Recursive = true,
-    };
+    public static readonly Option<string> Address = AddressOption();
 
     public static readonly Option<bool> Json = new("--json")
     {
@@ -38,14 +32,26 @@ internal static class Cli
         Recursive = true,
     };
 
-    public static RootCommand Build()
+    /// <summary>A bare "host:port" would otherwise fail later as an obscure channel error; here it is a usage error.</summary>
+    private static Option<string> AddressOption()
     {
-        Address.Validators.Add(result =>
+        var option = new Option<string>("--address")
+        {
+            Description = "The scheduler's gRPC endpoint",
+            DefaultValueFactory = _ => "http://127.0.0.1:5000",
+            Recursive = true,
+        };
+        option.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 result.AddError($"--address must be an http:// or https:// URL, was '{value}'");
         });
+        return option;
+    }
+
+    public static RootCommand Build()
+    {
         var root = new RootCommand("Green-power compute scheduler: submit and watch jobs, inspect the fleet and its energy.") { Address, Json };
         JobCommands.AddTo(root);
         FleetCommands.AddTo(root);
@@ -63,7 +69,7 @@ internal static class Cli
             using var channel = GrpcChannel.ForAddress(address);
             try
             {
-                await body(parse, new Session(channel, address, parse.GetValue(Json), cancel));
+                await body(parse, new Session(channel, parse.GetValue(Json), cancel));
                 return Ok;
             }
             catch (Exception ex) when (cancel.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })

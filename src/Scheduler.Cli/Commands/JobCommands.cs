@@ -147,7 +147,7 @@ internal static class JobCommands
     {
         var tenant = new Option<string>("--tenant") { Description = "Only this tenant's jobs" };
         var state = new Option<string>("--state") { Description = "Only jobs in this state" };
-        state.AcceptOnlyFromAmong(Enum.GetValues<JobState>().Where(v => v != JobState.Unspecified).Select(Output.State).ToArray());
+        state.AcceptOnlyFromAmong(System.Enum.GetValues<JobState>().Where(v => v != JobState.Unspecified).Select(Output.State).ToArray());
         var site = new Option<string>("--site") { Description = "Only jobs at this site" };
         var pageSize = new Option<int>("--page-size") { Description = "Jobs per page (server default 50, at most 1000)" };
         var pageToken = new Option<string>("--page-token") { Description = "Continue from a previous page's next_page_token" };
@@ -158,7 +158,7 @@ internal static class JobCommands
             var request = new ListJobsRequest
             {
                 Tenant = parse.GetValue(tenant) ?? "",
-                State = parse.GetValue(state) is { } name ? Enum.Parse<JobState>(name, ignoreCase: true) : JobState.Unspecified,
+                State = parse.GetValue(state) is { } name ? System.Enum.Parse<JobState>(name, ignoreCase: true) : JobState.Unspecified,
                 Site = parse.GetValue(site) ?? "",
                 PageSize = parse.GetValue(pageSize),
                 PageToken = parse.GetValue(pageToken) ?? "",
@@ -174,9 +174,11 @@ internal static class JobCommands
             }
             if (s.Json) { Output.Json(result); return; }
             var table = Output.Table("id", "tenant", "state", "site", ">gpus", ">work GPU-h", ">remaining GPU-h", ">green share", "deadline", "created");
+            // ListJobs answers from the dispatcher's summaries, whose spec carries only the tenant: a zero there means
+            // "not sent" (the server never accepts 0 GPUs or 0 work), so it shows as "-" rather than as a false 0.
             foreach (var j in result.Jobs)
-                table.Row(j.Id, j.Spec.Tenant, Output.State(j.State), Output.OrDash(j.Site), j.Spec.Gpus.ToString(CultureInfo.InvariantCulture),
-                    Output.Num(j.Spec.WorkGpuHours), Output.Num(j.RemainingGpuHours), Output.Percent(j.Ledger?.GreenShare ?? 0), Output.Time(j.Spec.Deadline), Output.Time(j.CreateTime));
+                table.Row(j.Id, j.Spec.Tenant, Output.State(j.State), Output.OrDash(j.Site), j.Spec.Gpus > 0 ? j.Spec.Gpus.ToString(CultureInfo.InvariantCulture) : "-",
+                    j.Spec.WorkGpuHours > 0 ? Output.Num(j.Spec.WorkGpuHours) : "-", Output.Num(j.RemainingGpuHours), Output.Percent(j.Ledger?.GreenShare ?? 0), Output.Time(j.Spec.Deadline), Output.Time(j.CreateTime));
             Output.Terminal.Write(table);
             Console.WriteLine($"{result.Jobs.Count} of {result.TotalSize} jobs"
                 + (result.NextPageToken.Length > 0 ? $"; more with --all or --page-token {result.NextPageToken}" : ""));

@@ -1,0 +1,67 @@
+namespace Scheduler.Api.Tests;
+
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Scheduler.Api.V1;
+
+[Collection(HostCollection.Name)]
+public class TelemetryApiTests(HostFixture fixture)
+{
+    private TelemetryService.TelemetryServiceClient Telemetry => new(fixture.Host.Channel);
+
+    private GenerationSample Sample(string plant, double mw, double minutes = 0) => new()
+    {
+        PlantId = plant, Megawatts = mw, Time = Timestamp.FromDateTimeOffset(fixture.Host.Time.GetUtcNow().AddMinutes(minutes)),
+    };
+
+    [Fact]
+    public async Task ReportGeneration_AcceptsAGoodSample_AndTheSiteSeesIt()
+    {
+        fixture.Host.Time.Advance(TimeSpan.FromMinutes(1));
+        var reply = await Telemetry.ReportGenerationAsync(Sample("baotou-solar", 42));
+
+        var site = await new FleetService.FleetServiceClient(fixture.Host.Channel).GetSiteAsync(new GetSiteRequest { Id = "baotou" });
+        Assert.True(reply.Accepted);
+        Assert.Contains(site.Plants, p => p.PlantId == "baotou-solar" && p.Megawatts == 42);
+    }
+
+    [Theory]
+    [InlineData(double.NaN, 0, "megawatts")]
+    [InlineData(-3, 0, "megawatts")]
+    [InlineData(500, 0, "megawatts")]
+    [InlineData(10, 600, "timestamp")]
+    public async Task ReportGeneration_RejectsABadSample_NamingTheField(double mw, double minutes, string field)
+    {
+        fixture.Host.Time.Advance(TimeSpan.FromMinutes(1));
+        var (code, fields) = await Rpc.FailsAsync(() => Telemetry.ReportGenerationAsync(Sample("baotou-wind", mw, minutes)).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, code);
+        Assert.Equal([field], fields);
+    }
+
+    [Fact]
+    public async Task ReportGeneration_UnknownPlant_IsNotFound()
+    {
+        var (code, _) = await Rpc.FailsAsync(() => Telemetry.ReportGenerationAsync(Sample("no-such-plant", 1)).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, code);
+    }
+
+    [Fact]
+    public async Task PushGeneration_CountsAndDescribesRejections_AndKeepsTheGoodSamples()
+    {
+        fixture.Host.Time.Advance(TimeSpan.FromMinutes(1));
+        using var call = Telemetry.PushGeneration();
+        await call.RequestStream.WriteAsync(Sample("ulanqab-wind", 100));
+        await call.RequestStream.WriteAsync(Sample("ulanqab-wind", 101));          // same time: a duplicate
+        await call.RequestStream.WriteAsync(Sample("ulanqab-solar", double.NaN));
+        await call.RequestStream.WriteAsync(Sample("ulanqab-solar", 50, 0.5));
+        await call.RequestStream.CompleteAsync();
+
+        var reply = await call;
+
+        Assert.Equal((2, 2), (reply.Accepted, reply.Rejected));
+        Assert.Equal([(1L, "timestamp"), (2L, "megawatts")], reply.Rejections.Select(r => (r.Index, r.Field)));
+        var site = await new FleetService.FleetServiceClient(fixture.Host.Channel).GetSiteAsync(new GetSiteRequest { Id = "ulanqab" });
+        Assert.Contains(site.Plants, p => p.PlantId == "ulanqab-wind" && p.Megawatts == 100);
+    }
+}
