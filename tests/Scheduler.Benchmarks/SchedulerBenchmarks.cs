@@ -1,0 +1,69 @@
+namespace Scheduler.Benchmarks;
+
+using BenchmarkDotNet.Attributes;
+using Scheduler.Core.Accounting;
+using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
+using Scheduler.Core.Power;
+
+/// <summary>The dispatcher round, the power balance step and the site step, on the deterministic <see cref="BenchmarkFleet"/>.</summary>
+[MemoryDiagnoser]
+public class SchedulerBenchmarks
+{
+    private Dispatcher _dispatcher = null!;
+    private FleetSnapshot _snapshot = null!;
+    private FleetSnapshot _steady = null!;
+    private PowerBalanceInput _balanceInput;
+    private SiteSpec _stepSite = null!;
+    private SiteSnapshot _stepSnapshot = null!;
+    private double _stepGreenPrice;
+    private IReadOnlyList<JobLoad> _stepJobs = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var fleet = BenchmarkFleet.Create();
+        _snapshot = fleet.Snapshot;
+        _dispatcher = new Dispatcher(new PolicyOptions());
+
+        // The round must exercise every phase, or the benchmark measures the wrong thing.
+        var plan = _dispatcher.Decide(_snapshot);
+        PlanCounts.Of(plan).EnsureEveryKind();
+        _steady = fleet.NextRound(plan, TimeSpan.FromMinutes(15));
+
+        // A site in deficit with a battery to draw on: the discharge-then-import branch of the balance.
+        var site = _snapshot.Sites[0];
+        _balanceInput = new PowerBalanceInput(
+            GreenSupplyMegawatts: 1.2,
+            LoadMegawatts: 4.5,
+            StateOfChargeMegawattHours: site.Spec.Battery.CapacityMegawattHours * 0.5,
+            Battery: site.Spec.Battery,
+            GridImportLimitMegawatts: site.Spec.GridImportLimitMegawatts,
+            StepHours: 0.25);
+
+        _stepSnapshot = fleet.SiteWithRunningJobsNearest(70);
+        _stepSite = _stepSnapshot.Spec;
+        _stepGreenPrice = fleet.GreenPriceBySite[_stepSite.Id];
+        _stepJobs = fleet.RunningLoads(_stepSite.Id);
+    }
+
+    /// <summary>One full dispatch round: relocate, pause, resume, place over 150 sites and 10,000 jobs.</summary>
+    [Benchmark]
+    public DispatchPlan FullRebalance() => _dispatcher.Decide(_snapshot);
+
+    /// <summary>
+    /// The round after <see cref="FullRebalance"/>: its plan applied, 15 minutes later, same supply. Most jobs are
+    /// settled or in cooldown, so this is the cost of a quiet round at the same scale. (Not a target; for comparison.)
+    /// </summary>
+    [Benchmark]
+    public DispatchPlan SteadyRebalance() => _dispatcher.Decide(_steady);
+
+    /// <summary>One microgrid balance step at one site.</summary>
+    [Benchmark]
+    public PowerBalanceResult PowerBalanceStep() => PowerBalance.Step(in _balanceInput);
+
+    /// <summary>One accounting step of one site with ~70 running jobs: load, power balance, per-job energy split.</summary>
+    [Benchmark]
+    public SiteStepResult SiteStep() => Scheduler.Core.Accounting.SiteStep.Run(_stepSite, _stepSnapshot.GreenSupplyMegawatts,
+        _stepSnapshot.OutsideCelsius, _stepSnapshot.StateOfChargeMegawattHours, _stepGreenPrice, _stepJobs, 0.25);
+}
