@@ -2,7 +2,6 @@ namespace Scheduler.Benchmarks;
 
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Policy;
 
@@ -77,17 +76,13 @@ public static class Breakdown
     /// <summary>Per-call cost of evaluating one job over every site, and of explaining that evaluation.</summary>
     private static void PipelineCosts(TextWriter output, FleetSnapshot fleet, DispatchPlan plan)
     {
-        var ctor = typeof(SiteView).GetConstructor(BindingFlags.Instance | BindingFlags.NonPublic, [typeof(SiteSnapshot), typeof(int)])
-                   ?? throw new InvalidOperationException("SiteView(SiteSnapshot, int) not found");
-        var commit = typeof(SiteView).GetMethod("Commit", BindingFlags.Instance | BindingFlags.NonPublic)
-                     ?? throw new InvalidOperationException("SiteView.Commit not found");
-        var views = fleet.Sites.Select((s, i) => (SiteView)ctor.Invoke([s, i])).ToArray();
+        var views = fleet.Sites.Select((s, i) => new SiteView(s, i)).ToArray();
         // As the round does at set-up: running and incoming jobs hold their GPUs and power.
         var byId = views.ToDictionary(v => v.Id, StringComparer.Ordinal);
         foreach (var job in fleet.Jobs.Where(j => j.HoldsGpus && j.SiteId is not null))
         {
             var view = byId[job.SiteId!];
-            commit.Invoke(view, [job.Spec.Gpus, view.JobPowerMegawatts(job.Spec.Gpus)]);
+            view.Commit(job.Spec.Gpus, view.JobPowerMegawatts(job.Spec.Gpus));
         }
         var stack = new PipelineStack(new PolicyOptions());
         var jobs = fleet.Jobs.Where(j => j.Status == JobStatus.Queued).ToArray();

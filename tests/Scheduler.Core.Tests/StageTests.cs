@@ -38,8 +38,6 @@ public class StageTests
             { "relocatable: queued job passes", new RelocatableFilter(), () => At(Queued(Job("j", relocatable: false)), View(a, 10)), true },
             { "relocatable: pinned job stays", new RelocatableFilter(), () => { var v = View(a, 10); return At(Paused(Job("j", relocatable: false), "a"), v, from: v); }, true },
             { "relocatable: pinned job cannot move", new RelocatableFilter(), () => At(Paused(Job("j", relocatable: false), "b"), View(a, 10), from: View(b, 0, index: 1), move: SmallMove), false },
-            { "link: move with a link passes", new LinkFilter(), () => At(job, View(a, 10), from: View(b, 0, index: 1), move: SmallMove), true },
-            { "link: move without a link rejected", new LinkFilter(), () => At(job, View(a, 10), from: View(b, 0, index: 1), move: null), false },
             { "capacity: enough GPUs", new CapacityFilter(Options), () => At(job, View(a, 10, usedGpus: 900)), true },
             { "capacity: too few GPUs", new CapacityFilter(Options), () => At(job, View(a, 10, usedGpus: 901)), false },
             { "capacity: power beyond green + battery + grid", new CapacityFilter(Options), () => At(job, View(Site("a", gridLimitMw: 0.05), 0)), false },

@@ -54,28 +54,44 @@ public sealed class Dispatcher
         if (!round.AnySurplus()) return;
         foreach (var from in round.Sites.Where(s => s.HeadroomMegawatts < 0).OrderBy(s => s.HeadroomMegawatts).ToList())
         {
+            var reachable = round.Reachable(from);
             foreach (var job in round.RunningAt(from)
                          .Where(j => j.Status == JobStatus.Running && j.Spec.Relocatable && !round.InCooldown(j))
                          .OrderByDescending(j => j.Spec.Gpus).ThenBy(j => j.Id, StringComparer.Ordinal).ToList())
             {
                 if (from.HeadroomMegawatts >= 0) break;
-                if (!round.AnySurplus()) return;
                 var power = from.JobPowerMegawatts(job.Spec.Gpus);
                 var horizon = Math.Min(job.RemainingHours, _gainHorizonHours);
                 // The job's own power is in the source's load: its green share is what the forecast surplus would be without it.
                 var sourceFraction = Math.Clamp((from.MeanForecastSupplyMegawatts(round.Now, horizon) - from.LoadMegawatts + power) / power, 0, 1);
+                // Skip the evaluation when no reachable site could give this job more green than it has: cheap and exact.
+                if (BestPossibleFraction(reachable, from, job.Spec.Gpus) <= sourceFraction) continue;
                 var pipeline = _stack.Relocation;
-                var to = pipeline.Evaluate(job, from, round.Sites, from, round.Now, round.MoveCost, sourceFraction, horizon);
+                var to = pipeline.Evaluate(job, from, reachable, from, round.Now, round.MoveCost, sourceFraction, horizon);
                 if (to is null) continue;
                 var c = pipeline.CandidateFor(to);
                 var move = c.Move!.Value;
                 round.Decide(new Decision(DecisionKind.Relocate, job.Id, from.Id, to.Id, DecisionReasons.RelocateToSurplus,
-                    Format($"{from.Id} in deficit ({from.HeadroomMegawatts:0.###} MW); {to.Id} surplus covers {c.GreenFractionForecast:P0} vs {sourceFraction:P0}; gain {c.ExpectedGreenGainMegawattHours:0.###} MWh over {horizon:0.#} h > {_options.RelocationMarginFactor} × cost {move.TotalMegawattHours:0.###} MWh"),
+                    string.Create(CultureInfo.InvariantCulture, $"{from.Id} in deficit ({from.HeadroomMegawatts:0.###} MW); {to.Id} surplus covers {c.GreenFractionForecast:P0} vs {sourceFraction:P0}; gain {c.ExpectedGreenGainMegawattHours:0.###} MWh over {horizon:0.#} h > {_options.RelocationMarginFactor} × cost {move.TotalMegawattHours:0.###} MWh"),
                     pipeline.Explain(), move, c.ExpectedGreenGainMegawattHours));
                 from.Release(job.Spec.Gpus, power);
                 to.Commit(job.Spec.Gpus, c.JobPowerMegawatts);
             }
         }
+    }
+
+    /// <summary>An upper bound of the green share any of <paramref name="sites"/> (but <paramref name="exclude"/>) could give a job of that size.</summary>
+    private static double BestPossibleFraction(IReadOnlyList<SiteView> sites, SiteView? exclude, int gpus)
+    {
+        double best = 0;
+        for (var i = 0; i < sites.Count; i++)
+        {
+            var s = sites[i];
+            if (ReferenceEquals(s, exclude) || s.FreeGpus < gpus) continue;
+            best = Math.Max(best, Math.Clamp((s.PeakSupplyMegawatts - s.LoadMegawatts) / s.JobPowerMegawatts(gpus), 0, 1));
+            if (best >= 1) break;
+        }
+        return best;
     }
 
     private void Pause(Round round)
@@ -96,14 +112,14 @@ public sealed class Dispatcher
             {
                 if (Gap() <= 0) break;
                 PauseJob(round, site, job, DecisionReasons.DeficitBeyondBattery,
-                    Format($"{site.Id} deficit {-site.HeadroomMegawatts:0.###} MW exceeds battery bridge {bridge:0.###} MW; slack {Hours(job.Slack(round.Now))}"));
+                    string.Create(CultureInfo.InvariantCulture, $"{site.Id} deficit {-site.HeadroomMegawatts:0.###} MW exceeds battery bridge {bridge:0.###} MW; slack {Hours(job.Slack(round.Now))}"));
             }
             if (Shortfall() <= 0) continue;
             foreach (var job in running.Where(j => !round.Moved(j)).OrderBy(j => j.Slack(round.Now)).Reverse().ToList())
             {
                 if (Shortfall() <= 0) break;
                 PauseJob(round, site, job, DecisionReasons.Shortfall,
-                    Format($"{site.Id} load exceeds green + battery {bridge:0.###} MW + grid limit {site.Spec.GridImportLimitMegawatts:0.###} MW by {Shortfall():0.###} MW"));
+                    string.Create(CultureInfo.InvariantCulture, $"{site.Id} load exceeds green + battery {bridge:0.###} MW + grid limit {site.Spec.GridImportLimitMegawatts:0.###} MW by {Shortfall():0.###} MW"));
             }
         }
     }
@@ -124,17 +140,22 @@ public sealed class Dispatcher
             c = a.Spec.Arrival.CompareTo(b.Spec.Arrival);
             return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
         });
-        var maxFree = round.Sites.Length == 0 ? 0 : round.Sites.Max(s => s.FreeGpus);
+        var maxFree = round.MaxFreeGpus();
         foreach (var job in jobs)
         {
             if (job.Spec.Gpus > maxFree) { round.Defer(job, "no-capacity"); continue; }
             var from = job.SiteId is null ? null : round.Site(job.SiteId);
+            var candidates = from is null ? round.Sites : round.Reachable(from);
             var canWait = round.CanWait(job);
-            // A job that can wait skips evaluation while no site has surplus at all: the common case at night.
-            if (canWait && !round.AnySurplus()) { round.Defer(job, "waiting-for-surplus"); continue; }
+            // A job that can wait skips evaluation while no candidate could cover it with surplus: the common case at night.
+            if (canWait && BestPossibleFraction(candidates, null, job.Spec.Gpus) < _options.StartGreenFraction)
+            {
+                round.Defer(job, "waiting-for-surplus");
+                continue;
+            }
             var pipeline = canWait ? _stack.Flexible : _stack.Urgent;
             var horizon = Math.Min(job.RemainingHours, _gainHorizonHours);
-            var to = pipeline.Evaluate(job, from, round.Sites, null, round.Now, round.MoveCost, 0, horizon);
+            var to = pipeline.Evaluate(job, from, candidates, null, round.Now, round.MoveCost, 0, horizon);
             if (to is null)
             {
                 round.Defer(job, canWait ? "waiting-for-surplus" : "no-feasible-site");
@@ -145,17 +166,15 @@ public sealed class Dispatcher
                 : round.MustRunNow(job) ? DecisionReasons.DeadlineGuard : DecisionReasons.CannotWait;
             var kind = job.Status == JobStatus.Queued ? DecisionKind.Place : DecisionKind.Resume;
             round.Decide(new Decision(kind, job.Id, job.SiteId, to.Id, reason,
-                Format($"{to.Id}: surplus covers {c.GreenFractionNow:P0} of {c.JobPowerMegawatts:0.###} MW; slack {Hours(job.Slack(round.Now))}"),
+                string.Create(CultureInfo.InvariantCulture, $"{to.Id}: surplus covers {c.GreenFractionNow:P0} of {c.JobPowerMegawatts:0.###} MW; slack {Hours(job.Slack(round.Now))}"),
                 pipeline.Explain(), c.ChangesSite ? c.Move : null, c.GreenFractionForecast * c.JobPowerMegawatts * horizon));
             to.Commit(job.Spec.Gpus, c.JobPowerMegawatts);
-            maxFree = round.Sites.Length == 0 ? 0 : round.Sites.Max(s => s.FreeGpus);
+            maxFree = round.MaxFreeGpus();
         }
     }
 
     private static string Hours(TimeSpan slack) =>
         slack == TimeSpan.MaxValue ? "unbounded" : slack.TotalHours.ToString("0.##", CultureInfo.InvariantCulture) + " h";
-
-    private static string Format(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The mutable state of one round.</summary>
     private sealed class Round
@@ -164,6 +183,7 @@ public sealed class Dispatcher
         private readonly Dictionary<string, SiteView> _byId;
         private readonly List<JobState>[] _runningBySite;
         private readonly double[] _bandwidthGbps;
+        private readonly SiteView[][] _reachable;
         private readonly HashSet<string> _decided = new(StringComparer.Ordinal);
 
         public Round(FleetSnapshot fleet, PolicyOptions options)
@@ -183,11 +203,19 @@ public sealed class Dispatcher
 
             var n = Sites.Length;
             _bandwidthGbps = new double[n * n];
+            var reachable = Sites.Select(s => new List<SiteView> { s }).ToArray();
             foreach (var link in fleet.Links)
             {
-                if (!_byId.TryGetValue(link.SiteA, out var a) || !_byId.TryGetValue(link.SiteB, out var b)) continue;
+                if (!_byId.TryGetValue(link.SiteA, out var a) || !_byId.TryGetValue(link.SiteB, out var b) || a == b) continue;
+                if (_bandwidthGbps[a.Index * n + b.Index] == 0)
+                {
+                    reachable[a.Index].Add(b);
+                    reachable[b.Index].Add(a);
+                }
                 _bandwidthGbps[a.Index * n + b.Index] = _bandwidthGbps[b.Index * n + a.Index] = link.BandwidthGbps;
             }
+            // In site order, so ties still go to the earlier site.
+            _reachable = reachable.Select(l => l.OrderBy(s => s.Index).ToArray()).ToArray();
 
             foreach (var job in fleet.Jobs)
             {
@@ -213,6 +241,16 @@ public sealed class Dispatcher
 
         public SiteView? Site(string id) => _byId.GetValueOrDefault(id);
         public List<JobState> RunningAt(SiteView site) => _runningBySite[site.Index];
+
+        /// <summary>The site itself and every site linked to it: where a job bound there can go.</summary>
+        public SiteView[] Reachable(SiteView site) => _reachable[site.Index];
+
+        public int MaxFreeGpus()
+        {
+            var max = 0;
+            foreach (var s in Sites) max = Math.Max(max, s.FreeGpus);
+            return max;
+        }
 
         public bool AnySurplus()
         {

@@ -19,10 +19,10 @@ public sealed class PipelineStack
             (new RelocationCostScorer(), options.RelocationCostWeight),
         ];
 
-        // Hard constraints come first and cheapest first: allowed sites and relocatability are lookups, the link
-        // filter must precede anything that reads the move's cost, and capacity precedes deadline because a full
-        // site is the common rejection at scale.
-        ISiteFilter[] hard = [new AllowedSitesFilter(), new RelocatableFilter(), new LinkFilter(), new CapacityFilter(options), new DeadlineFilter()];
+        // Hard constraints come first and cheapest first: allowed sites and relocatability are lookups, and capacity
+        // precedes deadline because a full site is the common rejection at scale. Sites without a link from where a
+        // job is bound are not candidates at all (the dispatcher passes only reachable sites), so no filter for them.
+        ISiteFilter[] hard = [new AllowedSitesFilter(), new RelocatableFilter(), new CapacityFilter(options), new DeadlineFilter()];
 
         // A job that must run now (deadline guard, not interruptible, waited too long) takes the best feasible site,
         // green or not.

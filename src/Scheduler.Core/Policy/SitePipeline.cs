@@ -39,8 +39,9 @@ public sealed class SitePipeline
     public IReadOnlyList<ISiteScorer> Scorers => _scorers;
 
     /// <summary>
-    /// Evaluates <paramref name="job"/> at every site in <paramref name="sites"/> except <paramref name="exclude"/>.
+    /// Evaluates <paramref name="job"/> at every candidate in <paramref name="sites"/> except <paramref name="exclude"/>.
     /// Returns the winning site, or null when every site was rejected. Ties go to the earlier site.
+    /// For a job bound to a site, the caller passes only the sites a move can reach (its own and the linked ones).
     /// </summary>
     public SiteView? Evaluate(
         JobState job, SiteView? from, IReadOnlyList<SiteView> sites, SiteView? exclude,

@@ -15,6 +15,8 @@ public sealed class SiteView
         Pue = snapshot.Spec.Cooling.PueAt(snapshot.OutsideCelsius);
         FreeGpus = snapshot.Spec.GpuCount;
         LoadMegawatts = snapshot.Spec.BaseLoadMegawatts * Pue;
+        PeakSupplyMegawatts = snapshot.GreenSupplyMegawatts;
+        foreach (var p in snapshot.Forecast) PeakSupplyMegawatts = Math.Max(PeakSupplyMegawatts, p.GreenSupplyMegawatts);
     }
 
     public SiteSnapshot Snapshot { get; }
@@ -47,11 +49,28 @@ public sealed class SiteView
     public double BatterySustainableMegawatts(double hours) =>
         Math.Min(Spec.Battery.MaxDischargeMegawatts, BatteryAvailableMegawattHours * Spec.Battery.DischargeEfficiency / hours);
 
+    // Most jobs share the same horizon (the gain horizon), so the last mean is kept.
+    private double _memoHours = double.NaN, _memoMean;
+
     /// <summary>Mean forecast green supply over [now, now + hours], MW; the current supply when no forecast point falls in it.</summary>
     public double MeanForecastSupplyMegawatts(DateTimeOffset now, double hours)
     {
         var forecast = Snapshot.Forecast;
         if (forecast.Count == 0) return GreenSupplyMegawatts;
+        if (hours == _memoHours) return _memoMean;
+        _memoMean = ComputeMean(forecast, now, hours);
+        _memoHours = hours;
+        return _memoMean;
+    }
+
+    /// <summary>
+    /// The most green supply the site expects at any point from now to the end of its forecast, MW: an upper bound
+    /// of any mean the scorers may compute, used to skip evaluations that cannot succeed.
+    /// </summary>
+    public double PeakSupplyMegawatts { get; }
+
+    private double ComputeMean(IReadOnlyList<ForecastPoint> forecast, DateTimeOffset now, double hours)
+    {
         var end = now + TimeSpan.FromHours(hours);
         double sum = 0;
         var n = 0;

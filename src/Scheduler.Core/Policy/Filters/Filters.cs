@@ -20,15 +20,6 @@ public sealed class RelocatableFilter : ISiteFilter
     public string Reason(in Candidate c) => $"job is not relocatable and is bound to {c.From?.Id}";
 }
 
-/// <summary>Moving a job needs a link to carry its checkpoint.</summary>
-public sealed class LinkFilter : ISiteFilter
-{
-    public const string FilterName = "link";
-    public string Name => FilterName;
-    public bool Passes(in Candidate c) => !c.ChangesSite || c.Move is not null;
-    public string Reason(in Candidate c) => $"no link from {c.From?.Id}";
-}
-
 /// <summary>The site has the GPUs, and its power supply (green + battery + grid limit) can carry the job.</summary>
 public sealed class CapacityFilter(PolicyOptions options) : ISiteFilter
 {
