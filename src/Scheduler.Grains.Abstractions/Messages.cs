@@ -119,16 +119,13 @@ public sealed record JobRecord(
     [property: Id(4)] EnergyLedger Ledger,
     [property: Id(5)] IReadOnlyList<JobEvent> History);
 
-/// <summary>One line of a region's job catalogue (every job, terminal ones too).</summary>
+/// <summary>One line of a region's job catalogue (every job, terminal ones too): the record without its history.</summary>
 [GenerateSerializer, Immutable]
 public sealed record JobSummary(
-    [property: Id(0)] string JobId,
-    [property: Id(1)] string TenantId,
-    [property: Id(2)] JobStatus Status,
-    [property: Id(3)] string? SiteId,
-    [property: Id(4)] DateTimeOffset CreatedAt,
-    [property: Id(5)] EnergyLedger Ledger,
-    [property: Id(6)] double RemainingGpuHours);
+    [property: Id(0)] JobState State,
+    [property: Id(1)] string Region,
+    [property: Id(2)] DateTimeOffset CreatedAt,
+    [property: Id(3)] EnergyLedger Ledger);
 
 /// <summary>Filters and paging for listing jobs.</summary>
 [GenerateSerializer, Immutable]

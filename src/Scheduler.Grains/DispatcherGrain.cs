@@ -31,9 +31,9 @@ public sealed partial class DispatcherGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var catalog = state.State.Catalog;
-        for (var i = 0; i < catalog.Count; i++) _index[catalog[i].JobId] = i;
+        for (var i = 0; i < catalog.Count; i++) _index[catalog[i].State.Id] = i;
         // The job grains hold the truth; reload every live job from them.
-        var live = catalog.Where(s => !IsTerminal(s.Status)).Select(s => GrainFactory.GetGrain<IJobGrain>(s.JobId).GetAsync()).ToList();
+        var live = catalog.Where(s => !s.State.IsTerminal).Select(s => GrainFactory.GetGrain<IJobGrain>(s.State.Id).GetAsync()).ToList();
         foreach (var record in await Task.WhenAll(live))
             if (record is not null) Track(record);
     }
@@ -97,9 +97,9 @@ public sealed partial class DispatcherGrain(
     public Task<JobPage> ListJobsAsync(JobQuery query)
     {
         var matches = state.State.Catalog.Where(s =>
-            (query.TenantId is null || s.TenantId == query.TenantId)
-            && (query.Status is null || s.Status == query.Status)
-            && (query.SiteId is null || s.SiteId == query.SiteId)).ToList();
+            (query.TenantId is null || s.State.Spec.TenantId == query.TenantId)
+            && (query.Status is null || s.State.Status == query.Status)
+            && (query.SiteId is null || s.State.SiteId == query.SiteId)).ToList();
         var page = matches.Skip(query.Offset).Take(query.PageSize).ToList();
         int? next = query.Offset + page.Count < matches.Count ? query.Offset + page.Count : null;
         return Task.FromResult(new JobPage(page, next, matches.Count));
@@ -138,7 +138,7 @@ public sealed partial class DispatcherGrain(
     private void Track(JobRecord record)
     {
         var job = record.State;
-        var summary = new JobSummary(job.Id, job.Spec.TenantId, job.Status, job.SiteId, record.CreatedAt, record.Ledger, job.RemainingGpuHours);
+        var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger);
         if (_index.TryGetValue(job.Id, out var i))
         {
             if (state.State.Catalog[i] != summary) { state.State.Catalog[i] = summary; _dirty = true; }
@@ -159,8 +159,6 @@ public sealed partial class DispatcherGrain(
         await state.WriteStateAsync();
         _dirty = false;
     }
-
-    private static bool IsTerminal(JobStatus s) => s is JobStatus.Completed or JobStatus.Cancelled or JobStatus.Failed;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Decision {Kind} job {JobId}: {From} -> {To} ({Reason}): {Detail}")]
     private partial void LogDecision(DecisionKind kind, string jobId, string? from, string to, string reason, string detail);

@@ -31,8 +31,11 @@ public sealed class JobGrain(
     {
         if (state.State.Record is { } existing)
         {
-            if (existing.RequestId == requestId && requestId.Length > 0) return existing; // a retry of the same create
-            throw new JobConflictException($"job '{spec.Id}' already exists (created by request '{existing.RequestId}')");
+            if (existing.RequestId != requestId || requestId.Length == 0)
+                throw new JobConflictException($"job '{spec.Id}' already exists (created by request '{existing.RequestId}')");
+            if (!SameAsk(existing.State.Spec, spec))
+                throw new JobConflictException($"request '{requestId}' was already used for a different job ('{spec.Id}')");
+            return existing; // a retry of the same create
         }
         var errors = spec.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(spec));
@@ -115,6 +118,11 @@ public sealed class JobGrain(
         await Task.WhenAny(changed, Task.Delay(maxWait, cancellationToken)).ConfigureAwait(true);
         return NewerThan(afterSequence);
     }
+
+    /// <summary>Whether two specs ask for the same job (arrival is the server's receipt time, so it may differ).</summary>
+    private static bool SameAsk(JobSpec a, JobSpec b) =>
+        a with { Arrival = default, AllowedSites = [] } == b with { Arrival = default, AllowedSites = [] }
+        && a.AllowedSites.SequenceEqual(b.AllowedSites, StringComparer.Ordinal);
 
     private List<JobEvent> NewerThan(long sequence) =>
         state.State.Record?.History.Where(e => e.Sequence > sequence).ToList() ?? [];

@@ -27,6 +27,8 @@ public class JobApiTests(HostFixture fixture)
         Assert.NotEqual(first.Id, other.Id);
         var list = await Jobs.ListJobsAsync(new ListJobsRequest { Tenant = _tenant });
         Assert.Equal(2, list.TotalSize);
+        var (code, _) = await Rpc.FailsAsync(() => Jobs.CreateJobAsync(new CreateJobRequest { RequestId = "r-1", Job = Spec(gpus: 128) }).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, code);
     }
 
     [Fact]
@@ -42,7 +44,7 @@ public class JobApiTests(HostFixture fixture)
         var (code, fields) = await Rpc.FailsAsync(() => Jobs.CreateJobAsync(new CreateJobRequest { RequestId = "bad id!", Job = spec }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, code);
-        Assert.Equal(["request_id", "job.gpus", "job.work_gpu_hours", "job.checkpoint_gb", "job.deadline", "job.allowed_sites[0]", "job.allowed_sites"], fields);
+        Assert.Equal(["request_id", "job.gpus", "job.work_gpu_hours", "job.checkpoint_gb", "job.deadline", "job.allowed_sites[0]"], fields);
         Assert.Equal(0, (await Jobs.ListJobsAsync(new ListJobsRequest { Tenant = _tenant })).TotalSize);
     }
 
@@ -93,6 +95,8 @@ public class JobApiTests(HostFixture fixture)
         Assert.Single(second.Jobs);
         Assert.Empty(second.NextPageToken);
         Assert.Equal(3, first.Jobs.Concat(second.Jobs).Select(j => j.Id).Distinct().Count());
+        // A listed job carries its spec, not just its id.
+        Assert.All(first.Jobs, j => Assert.Equal((_tenant, 64, 500.0, "inner-mongolia"), (j.Spec.Tenant, j.Spec.Gpus, j.Spec.WorkGpuHours, j.Region)));
         Assert.Empty(none.Jobs);
         Assert.Equal(StatusCode.InvalidArgument, badToken);
         Assert.Equal(["page_token"], fields);

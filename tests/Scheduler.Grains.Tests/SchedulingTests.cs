@@ -125,7 +125,7 @@ public class SchedulingTests(ClusterFixture fixture)
         Assert.Equal(JobStatus.Cancelled, cancelled.State.Status);
         Assert.Empty(await fleet.SitesHoldingAsync(record.State.Id));
         var page = await fleet.Client.GetGrain<IDispatcherGrain>(fleet.Region).ListJobsAsync(new JobQuery(null, JobStatus.Cancelled, null, 10, 0));
-        Assert.Equal(record.State.Id, Assert.Single(page.Jobs).JobId);
+        Assert.Equal(record.State.Id, Assert.Single(page.Jobs).State.Id);
         await Assert.ThrowsAsync<JobTransitionException>(() => fleet.Client.GetGrain<IJobGrain>(record.State.Id).CancelAsync(fleet.Now, "again"));
     }
 
@@ -144,6 +144,7 @@ public class SchedulingTests(ClusterFixture fixture)
         var page = await fleet.Client.GetGrain<IDispatcherGrain>(fleet.Region).ListJobsAsync(new JobQuery(null, null, null, 10, 0));
         Assert.Single(page.Jobs);
         await Assert.ThrowsAsync<JobConflictException>(() => fleet.SubmitAsync(spec, "req-2"));
+        await Assert.ThrowsAsync<JobConflictException>(() => fleet.SubmitAsync(spec with { Gpus = spec.Gpus + 1 }, "req-1"));
     }
 
     [Fact]

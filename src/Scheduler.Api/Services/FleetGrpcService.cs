@@ -102,9 +102,9 @@ internal sealed class FleetGrpcService(IGrainFactory grains, SchedulerClock cloc
         static EnergyLedger Sum(IEnumerable<EnergyLedger> ledgers) => ledgers.Aggregate(default(EnergyLedger), (a, b) => a + b);
         return new EnergyReport
         {
-            Jobs = { jobs.Select(j => Line(j.JobId, j.Ledger)) },
+            Jobs = { jobs.Select(j => Line(j.State.Id, j.Ledger)) },
             Sites = { sites.Select(s => Line(s.Spec.Id, s.Ledger)) },
-            Tenants = { jobs.GroupBy(j => j.TenantId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Line(g.Key, Sum(g.Select(j => j.Ledger)))) },
+            Tenants = { jobs.GroupBy(j => j.State.Spec.TenantId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Line(g.Key, Sum(g.Select(j => j.Ledger)))) },
             TotalJobs = Sum(jobs.Select(j => j.Ledger)).ToProto(),
             TotalSites = Sum(sites.Select(s => s.Ledger)).ToProto(),
         };

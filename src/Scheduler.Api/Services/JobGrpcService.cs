@@ -23,7 +23,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock)
         }
         check.Id(spec.Tenant, "job.tenant")
             .Check(spec.Gpus > 0, "job.gpus", $"must be > 0, was {spec.Gpus}")
-            .Finite(spec.WorkGpuHours, "job.work_gpu_hours", double.Epsilon)
+            .Check(double.IsFinite(spec.WorkGpuHours) && spec.WorkGpuHours > 0, "job.work_gpu_hours", $"must be a finite number > 0, was {spec.WorkGpuHours}")
             .Finite(spec.CheckpointGb, "job.checkpoint_gb", 0, 1_000_000)
             .Check(!spec.HasTokensPerGpuHour || (double.IsFinite(spec.TokensPerGpuHour) && spec.TokensPerGpuHour >= 0), "job.tokens_per_gpu_hour", "must be a finite number >= 0");
         var now = clock.GetUtcNow();
@@ -35,7 +35,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock)
             check.Check(sites.ContainsKey(spec.AllowedSites[i]), $"job.allowed_sites[{i}]", $"no site '{spec.AllowedSites[i]}'");
         var candidates = spec.AllowedSites.Count > 0 ? spec.AllowedSites.Where(sites.ContainsKey).Select(id => sites[id]).ToList() : fleet.Sites.ToList();
         var regions = candidates.Select(s => s.Region).Distinct().ToList();
-        check.Check(candidates.Count > 0, "job.allowed_sites", "the fleet has no sites yet")
+        check.Check(fleet.Sites.Count > 0, "job.allowed_sites", "the fleet has no sites yet")
             .Check(regions.Count <= 1, "job.allowed_sites", $"sites span several regions ({string.Join(", ", regions)}); name sites of one region")
             .Check(candidates.Count == 0 || spec.Gpus <= candidates.Max(s => s.GpuCount), "job.gpus",
                 $"{spec.Gpus} GPUs exceed the largest candidate site ({(candidates.Count == 0 ? 0 : candidates.Max(s => s.GpuCount))} GPUs)");

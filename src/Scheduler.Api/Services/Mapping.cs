@@ -70,21 +70,18 @@ internal static class Mapping
 
     public static V1.Job ToProto(this JobRecord r, bool withHistory)
     {
-        var s = r.State;
-        var job = new V1.Job
-        {
-            Id = s.Id, Spec = s.Spec.ToProto(), State = s.Status.ToProto(), Site = s.SiteId ?? "",
-            RemainingGpuHours = s.RemainingGpuHours, CreateTime = r.CreatedAt.ToProto(), Epoch = s.Epoch,
-            Ledger = r.Ledger.ToProto(), Region = r.Region, TransferEndTime = s.TransferEndsAt.ToProto(),
-        };
-        if (withHistory) job.History.AddRange(r.History.Select(e => e.ToProto(s.Id)));
+        var job = ToProto(r.State, r.Region, r.CreatedAt, r.Ledger);
+        if (withHistory) job.History.AddRange(r.History.Select(e => e.ToProto(r.State.Id)));
         return job;
     }
 
-    public static V1.Job ToProto(this JobSummary s) => new()
+    public static V1.Job ToProto(this JobSummary s) => ToProto(s.State, s.Region, s.CreatedAt, s.Ledger);
+
+    private static V1.Job ToProto(JobState s, string region, DateTimeOffset createdAt, EnergyLedger ledger) => new()
     {
-        Id = s.JobId, Spec = new V1.JobSpec { Tenant = s.TenantId }, State = s.Status.ToProto(), Site = s.SiteId ?? "",
-        RemainingGpuHours = s.RemainingGpuHours, CreateTime = s.CreatedAt.ToProto(), Ledger = s.Ledger.ToProto(),
+        Id = s.Id, Spec = s.Spec.ToProto(), State = s.Status.ToProto(), Site = s.SiteId ?? "",
+        RemainingGpuHours = s.RemainingGpuHours, CreateTime = createdAt.ToProto(), Epoch = s.Epoch,
+        Ledger = ledger.ToProto(), Region = region, TransferEndTime = s.TransferEndsAt.ToProto(),
     };
 
     public static V1.Site ToProto(this SiteSpec s) => new()
