@@ -58,6 +58,30 @@ public class FleetApiTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task UpsertSite_AndUpsertPlant_AddToTheFleet()
+    {
+        // Its own host: a second region would change what the shared host's job tests may submit.
+        var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-upsert-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var host = await SchedulerHost.StartAsync(dataDir, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(HostFixture.Start));
+        var fleet = new FleetService.FleetServiceClient(host.Channel);
+        var site = new Site
+        {
+            Id = "test-site-" + Guid.NewGuid().ToString("N")[..6], Region = "test-region", GpuCount = 100, KilowattsPerGpu = 1,
+            GridImportLimitMw = 5, GridPriceCnyPerKwh = 0.5, GridCarbonKgPerKwh = 0.8,
+        };
+
+        var created = await fleet.UpsertSiteAsync(new UpsertSiteRequest { Site = site });
+        var plant = await fleet.UpsertPlantAsync(new UpsertPlantRequest { Plant = new Plant { Id = site.Id + "-pv", Kind = PlantKind.Solar, NameplateMw = 3, SiteId = site.Id } });
+        var status = await fleet.GetSiteAsync(new GetSiteRequest { Id = site.Id });
+
+        Assert.Equal(1.15, created.Cooling.FreeCoolingPue, 9); // no cooling given: the cold-climate default
+        Assert.Equal(0.36, plant.GreenPriceCnyPerKwh, 9);       // no price given: the default green price
+        Assert.Equal((100, 0), (status.Site.GpuCount, status.UsedGpus));
+        Assert.Contains((await fleet.ListPlantsAsync(new ListPlantsRequest { SiteId = site.Id })).Plants, p => p.Id == plant.Id);
+        Assert.Equal(4, (await fleet.ListSitesAsync(new ListSitesRequest())).Sites.Count);
+    }
+
+    [Fact]
     public async Task UpsertPlant_ForAnUnknownSite_IsInvalid()
     {
         var (code, fields) = await Rpc.FailsAsync(() => Fleet.UpsertPlantAsync(new UpsertPlantRequest

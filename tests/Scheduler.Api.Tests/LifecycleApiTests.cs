@@ -68,5 +68,15 @@ public sealed class LifecycleApiTests : IAsyncLifetime
         var fleet = await new FleetService.FleetServiceClient(_host.Channel).GetFleetAsync(new GetFleetRequest());
         Assert.Equal(["ulanqab"], fleet.Sites.Where(s => s.Jobs.Any(j => j.JobId == job.Id)).Select(s => s.Site.Id));
         Assert.All(fleet.Sites, s => Assert.Equal(0, s.ExportMw));
+
+        // The energy report accounts the job's green energy and its move, under its tenant too.
+        var report = await new FleetService.FleetServiceClient(_host.Channel).GetEnergyReportAsync(new GetEnergyReportRequest());
+        var line = Assert.Single(report.Jobs, l => l.Key == job.Id).Ledger;
+        Assert.True(line.GreenMwh > 0, "the job used green energy");
+        Assert.Equal(1, line.Relocations);
+        Assert.Equal(50, line.RelocatedGb);
+        Assert.Equal(line.GreenMwh, Assert.Single(report.Tenants, l => l.Key == "demo").Ledger.GreenMwh, 9);
+        Assert.Equal(report.Jobs.Sum(l => l.Ledger.GreenMwh), report.TotalJobs.GreenMwh, 9);
+        Assert.Equal(3, report.Sites.Count);
     }
 }
