@@ -102,6 +102,22 @@ public class DispatcherTests
     }
 
     [Fact]
+    public void Explain_RecordsEachSiteAsItWasWhenTheJobWasEvaluated()
+    {
+        // Both jobs prefer "a"; the first takes 600 of its 1,000 GPUs, so the second is placed at "b".
+        var plan = Decide([Snapshot(Site("a"), 5), Snapshot(Site("b"), 1)],
+            Queued(Job("first", gpus: 600, interruptible: false, arrival: T0.AddMinutes(-2))),
+            Queued(Job("second", gpus: 600, interruptible: false, arrival: T0.AddMinutes(-1))));
+
+        var first = plan.Decisions.Single(d => d.JobId == "first");
+        var second = plan.Decisions.Single(d => d.JobId == "second");
+        Assert.Equal(("a", "b"), (first.ToSiteId, second.ToSiteId));
+        // Read after the round: the first job's record still shows "a" as it was before it took the GPUs.
+        Assert.True(first.Candidates.Single(c => c.SiteId == "a").Passed);
+        Assert.Equal("needs 600 GPUs, 400 free", second.Candidates.Single(c => c.SiteId == "a").Rejection);
+    }
+
+    [Fact]
     public void Relocate_MovesARunningJob_FromDeficitToSurplus()
     {
         // "a" carries 0.5 MW on no green; "b" has 2 MW of surplus.

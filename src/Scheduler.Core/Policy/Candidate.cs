@@ -2,10 +2,18 @@ namespace Scheduler.Core.Policy;
 
 using Scheduler.Core.Lifecycle;
 
-/// <summary>One (job, site) pair under evaluation, with the figures every stage needs computed once.</summary>
+/// <summary>
+/// One (job, site) pair under evaluation, with the figures every stage needs computed once. It captures the site's
+/// free GPUs and load at evaluation time, so stages never read the live view: an explanation rebuilt later, after the
+/// round committed other decisions, gives the same reasons.
+/// </summary>
 public readonly struct Candidate
 {
     public Candidate(JobState job, SiteView site, SiteView? from, DateTimeOffset now, RelocationCost? move, double sourceGreenFraction, double horizonHours)
+        : this(job, site, from, now, move, sourceGreenFraction, horizonHours, site.FreeGpus, site.LoadMegawatts) { }
+
+    internal Candidate(JobState job, SiteView site, SiteView? from, DateTimeOffset now, RelocationCost? move, double sourceGreenFraction,
+        double horizonHours, int freeGpus, double loadMegawatts)
     {
         Job = job;
         Site = site;
@@ -14,8 +22,19 @@ public readonly struct Candidate
         Move = move;
         SourceGreenFraction = sourceGreenFraction;
         HorizonHours = horizonHours;
+        FreeGpus = freeGpus;
+        LoadMegawatts = loadMegawatts;
         JobPowerMegawatts = site.JobPowerMegawatts(job.Spec.Gpus);
     }
+
+    /// <summary>The site's free GPUs when the candidate was evaluated.</summary>
+    public int FreeGpus { get; }
+
+    /// <summary>The site's facility load when the candidate was evaluated, MW.</summary>
+    public double LoadMegawatts { get; }
+
+    /// <summary>The site's green supply minus <see cref="LoadMegawatts"/>, MW.</summary>
+    public double HeadroomMegawatts => Site.GreenSupplyMegawatts - LoadMegawatts;
 
     public JobState Job { get; }
 
@@ -44,11 +63,11 @@ public readonly struct Candidate
     public double JobPowerMegawatts { get; }
 
     /// <summary>Share of the job's power the candidate site's surplus would cover now, 0..1.</summary>
-    public double GreenFractionNow => GreenFraction(Site.HeadroomMegawatts);
+    public double GreenFractionNow => GreenFraction(HeadroomMegawatts);
 
     /// <summary>Share of the job's power the candidate's forecast surplus would cover over the horizon, 0..1.</summary>
     public double GreenFractionForecast =>
-        GreenFraction(Site.MeanForecastSupplyMegawatts(Now, HorizonHours) - Site.LoadMegawatts);
+        GreenFraction(Site.MeanForecastSupplyMegawatts(Now, HorizonHours) - LoadMegawatts);
 
     /// <summary>Expected green energy gained by running here rather than where the job is, MWh.</summary>
     public double ExpectedGreenGainMegawattHours =>

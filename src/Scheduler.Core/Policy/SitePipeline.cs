@@ -86,25 +86,15 @@ public sealed class SitePipeline
         throw new ArgumentException($"site {site.Id} was not evaluated", nameof(site));
     }
 
-    /// <summary>Every site of the last evaluation: why it was rejected, or what each scorer gave it.</summary>
+    /// <summary>
+    /// Every site of the last evaluation: why it was rejected, or what each scorer gave it. Compact until read, so
+    /// explaining every decision costs little (see <see cref="Explanation"/>).
+    /// </summary>
     public IReadOnlyList<CandidateEvaluation> Explain()
     {
-        var result = new CandidateEvaluation[_count];
-        var scorerCount = _scorers.Length;
-        for (var k = 0; k < _count; k++)
-        {
-            var c = _candidates[k];
-            if (_rejectedBy[k] is var f and >= 0)
-            {
-                result[k] = new CandidateEvaluation(c.Site.Id, _filters[f].Name, _filters[f].Reason(in c), [], 0);
-                continue;
-            }
-            var scores = new StageScore[scorerCount];
-            for (var s = 0; s < scorerCount; s++)
-                scores[s] = new StageScore(_scorers[s].Name, _raw[k * scorerCount + s], Normalised(k, s));
-            result[k] = new CandidateEvaluation(c.Site.Id, null, null, scores, _total[k]);
-        }
-        return result;
+        var n = _scorers.Length;
+        return new Explanation(_filters, _scorers, _candidates.AsSpan(0, _count), _rejectedBy.AsSpan(0, _count),
+            _raw.AsSpan(0, _count * n), _min.AsSpan(0, n), _max.AsSpan(0, n), _total.AsSpan(0, _count));
     }
 
     // Min-max normalisation per scorer across passing candidates, to 0..100; when all are equal, all get 100.
@@ -134,11 +124,11 @@ public sealed class SitePipeline
         }
     }
 
-    private double Normalised(int k, int s)
-    {
-        var range = _max[s] - _min[s];
-        return range > 0 ? 100.0 * (_raw[k * _scorers.Length + s] - _min[s]) / range : 100.0;
-    }
+    private double Normalised(int k, int s) => Normalise(_raw[k * _scorers.Length + s], _min[s], _max[s]);
+
+    /// <summary>Min-max to 0..100; when every passing site scored the same, all get 100.</summary>
+    internal static double Normalise(double raw, double min, double max) =>
+        max - min > 0 ? 100.0 * (raw - min) / (max - min) : 100.0;
 
     private void EnsureCapacity(int sites)
     {

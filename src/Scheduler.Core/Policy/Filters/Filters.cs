@@ -27,14 +27,14 @@ public sealed class CapacityFilter(PolicyOptions options) : ISiteFilter
     private readonly double _bridgeHours = options.BatteryBridge.TotalHours;
     public string Name => FilterName;
 
-    public bool Passes(in Candidate c) => c.Site.FreeGpus >= c.Job.Spec.Gpus && c.JobPowerMegawatts <= PowerRoom(c.Site);
+    public bool Passes(in Candidate c) => c.FreeGpus >= c.Job.Spec.Gpus && c.JobPowerMegawatts <= PowerRoom(c);
 
-    public string Reason(in Candidate c) => c.Site.FreeGpus < c.Job.Spec.Gpus
-        ? $"needs {c.Job.Spec.Gpus} GPUs, {c.Site.FreeGpus} free"
-        : string.Create(CultureInfo.InvariantCulture, $"needs {c.JobPowerMegawatts:0.###} MW, supply can carry {PowerRoom(c.Site):0.###} MW more");
+    public string Reason(in Candidate c) => c.FreeGpus < c.Job.Spec.Gpus
+        ? $"needs {c.Job.Spec.Gpus} GPUs, {c.FreeGpus} free"
+        : string.Create(CultureInfo.InvariantCulture, $"needs {c.JobPowerMegawatts:0.###} MW, supply can carry {PowerRoom(c):0.###} MW more");
 
-    private double PowerRoom(SiteView s) =>
-        s.HeadroomMegawatts + s.BatterySustainableMegawatts(_bridgeHours) + s.Spec.GridImportLimitMegawatts;
+    private double PowerRoom(in Candidate c) =>
+        c.HeadroomMegawatts + c.Site.BatterySustainableMegawatts(_bridgeHours) + c.Site.Spec.GridImportLimitMegawatts;
 }
 
 /// <summary>
@@ -65,7 +65,7 @@ public sealed class GreenSurplusFilter(PolicyOptions options) : ISiteFilter
     public string Name => FilterName;
     public bool Passes(in Candidate c) => c.GreenFractionNow >= _fraction;
     public string Reason(in Candidate c) => string.Create(CultureInfo.InvariantCulture,
-        $"surplus {Math.Max(0, c.Site.HeadroomMegawatts):0.###} MW covers {c.GreenFractionNow:P0} of the job's {c.JobPowerMegawatts:0.###} MW, needs {_fraction:P0}");
+        $"surplus {Math.Max(0, c.HeadroomMegawatts):0.###} MW covers {c.GreenFractionNow:P0} of the job's {c.JobPowerMegawatts:0.###} MW, needs {_fraction:P0}");
 }
 
 /// <summary>

@@ -5,7 +5,7 @@ public sealed class GreenHeadroomScorer : ISiteScorer
 {
     public const string ScorerName = "green-headroom";
     public string Name => ScorerName;
-    public double Score(in Candidate c) => c.Site.HeadroomMegawatts - c.JobPowerMegawatts;
+    public double Score(in Candidate c) => c.HeadroomMegawatts - c.JobPowerMegawatts;
 }
 
 /// <summary>
@@ -17,7 +17,7 @@ public sealed class ForecastHeadroomScorer : ISiteScorer
     public const string ScorerName = "forecast-headroom";
     public string Name => ScorerName;
     public double Score(in Candidate c) =>
-        c.Site.MeanForecastSupplyMegawatts(c.Now, c.HorizonHours) - c.Site.LoadMegawatts - c.JobPowerMegawatts;
+        c.Site.MeanForecastSupplyMegawatts(c.Now, c.HorizonHours) - c.LoadMegawatts - c.JobPowerMegawatts;
 }
 
 /// <summary>Battery energy available above its minimum, MWh: a fuller battery rides through a lull.</summary>
