@@ -33,7 +33,9 @@ public sealed record PlantOutput(
     [property: Id(3)] double NameplateMegawatts,
     [property: Id(4)] double GreenPriceCnyPerKilowattHour,
     [property: Id(5)] double? OutsideCelsius,
-    [property: Id(6)] IReadOnlyList<ForecastPoint> Forecast);
+    [property: Id(6)] IReadOnlyList<ForecastPoint> Forecast,
+    [property: Id(7)] string? TraceParent = null,
+    [property: Id(8)] DateTimeOffset? ReceivedAt = null);
 
 /// <summary>A plant's configuration and latest telemetry.</summary>
 [GenerateSerializer, Immutable]
@@ -107,7 +109,8 @@ public sealed record JobEvent(
     [property: Id(4)] string? FromSiteId,
     [property: Id(5)] string? ToSiteId,
     [property: Id(6)] string Reason,
-    [property: Id(7)] string Detail);
+    [property: Id(7)] string Detail,
+    [property: Id(8)] string? TraceId = null);
 
 /// <summary>A job's durable record.</summary>
 [GenerateSerializer, Immutable]
@@ -117,7 +120,8 @@ public sealed record JobRecord(
     [property: Id(2)] string Region,
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] EnergyLedger Ledger,
-    [property: Id(5)] IReadOnlyList<JobEvent> History);
+    [property: Id(5)] IReadOnlyList<JobEvent> History,
+    [property: Id(6)] string? TraceParent = null);
 
 /// <summary>One line of a region's job catalogue (every job, terminal ones too): the record without its history.</summary>
 [GenerateSerializer, Immutable]
@@ -125,7 +129,8 @@ public sealed record JobSummary(
     [property: Id(0)] JobState State,
     [property: Id(1)] string Region,
     [property: Id(2)] DateTimeOffset CreatedAt,
-    [property: Id(3)] EnergyLedger Ledger);
+    [property: Id(3)] EnergyLedger Ledger,
+    [property: Id(4)] string? TraceParent = null);
 
 /// <summary>Filters and paging for listing jobs.</summary>
 [GenerateSerializer, Immutable]

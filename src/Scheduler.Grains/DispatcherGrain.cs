@@ -1,10 +1,13 @@
 namespace Scheduler.Grains;
 
+using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Policy;
+using Scheduler.Grains.Diagnostics;
 
 [GenerateSerializer]
 public sealed class DispatcherGrainState
@@ -20,11 +23,13 @@ public sealed class DispatcherGrainState
 public sealed partial class DispatcherGrain(
     [PersistentState("dispatcher")] IPersistentState<DispatcherGrainState> state,
     IOptions<PolicyOptions> policy,
+    SchedulerMetrics metrics,
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private readonly Dispatcher _dispatcher = new(policy.Value);
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
     private bool _dirty;
 
@@ -47,7 +52,11 @@ public sealed partial class DispatcherGrain(
     public async Task<TickReport> TickAsync(RegionTick tick)
     {
         var now = tick.Now;
+        var region = this.GetPrimaryKeyString();
+        using var tickSpan = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.TickSpan);
+        tickSpan?.SetTag(SchedulerDiagnostics.Tags.Region, region);
         var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now)));
+        foreach (var report in reports) metrics.SiteStepped(report.Status);
 
         // Forward each site's work to its jobs; transfers that landed become running.
         var updates = new List<Task<JobRecord>>();
@@ -67,31 +76,101 @@ public sealed partial class DispatcherGrain(
             _active.Values.ToList());
         var plan = _dispatcher.Decide(snapshot);
 
-        var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status.Spec, StringComparer.Ordinal);
+        var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
         var applied = new List<Decision>(plan.Decisions.Count);
         foreach (var decision in plan.Decisions)
         {
             var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
             var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
-                ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.GridPriceCnyPerKilowattHour, to.GridCarbonKgPerKilowattHour)
+                ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.Spec.GridPriceCnyPerKilowattHour, to.Spec.GridCarbonKgPerKilowattHour)
                 : default;
+            using var span = StartDecisionSpan(decision, tickSpan, sites);
             try
             {
                 Track(await job.ApplyAsync(decision, cost, now));
                 applied.Add(decision);
+                metrics.DecisionApplied(decision, DecisionLatencyMilliseconds(decision, sites));
                 LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
             }
             catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
             {
                 // The job changed under us (cancelled, say): take its record as it is now.
                 LogDecisionRefused(decision.Kind, decision.JobId, ex.Message);
+                span?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 if (await job.GetAsync() is { } current) Track(current);
             }
         }
 
+        metrics.JobsCounted(region, state.State.Catalog.Select(s => s.State.Status));
         await SaveIfDirtyAsync();
         _lastTick = new TickReport(now, applied, _active.Count);
         return _lastTick;
+    }
+
+    /// <summary>
+    /// One span per decision, in the job's own trace (its parent is the CreateJob request), linked to the tick and to
+    /// the telemetry samples of the sites involved. Each candidate site is an event: its surplus, and its rejection or
+    /// scores.
+    /// </summary>
+    private Activity? StartDecisionSpan(Decision decision, Activity? tick, IReadOnlyDictionary<string, SiteStatus> sites)
+    {
+        var parent = _traceParents.TryGetValue(decision.JobId, out var traceParent) && ActivityContext.TryParse(traceParent, null, out var context)
+            ? context : tick?.Context ?? default;
+        var links = new List<ActivityLink>();
+        if (tick is not null) links.Add(new ActivityLink(tick.Context));
+        foreach (var siteId in new[] { decision.FromSiteId, decision.ToSiteId }.Distinct())
+            if (siteId is not null && sites.TryGetValue(siteId, out var site))
+                foreach (var plant in site.Plants)
+                    if (plant.TraceParent is { } p && ActivityContext.TryParse(p, null, out var sample)) links.Add(new ActivityLink(sample));
+
+        var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.DecisionSpan, ActivityKind.Internal, parent, links: links);
+        if (span is null) return null;
+        span.DisplayName = $"{SchedulerDiagnostics.DecisionSpan} {decision.Kind.ToString().ToLowerInvariant()}";
+        span.SetTag(SchedulerDiagnostics.Tags.JobId, decision.JobId);
+        if (_active.TryGetValue(decision.JobId, out var job)) span.SetTag(SchedulerDiagnostics.Tags.Tenant, job.Spec.TenantId);
+        span.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
+        span.SetTag(SchedulerDiagnostics.Tags.DecisionKind, decision.Kind.ToString().ToLowerInvariant());
+        span.SetTag(SchedulerDiagnostics.Tags.Reason, decision.Reason);
+        span.SetTag(SchedulerDiagnostics.Tags.Detail, decision.Detail);
+        span.SetTag(SchedulerDiagnostics.Tags.FromSite, decision.FromSiteId);
+        span.SetTag(SchedulerDiagnostics.Tags.ToSite, decision.ToSiteId);
+        span.SetTag(SchedulerDiagnostics.Tags.ExpectedGreenGain, decision.ExpectedGreenGainMegawattHours);
+        if (decision.Relocation is { } move)
+        {
+            span.SetTag(SchedulerDiagnostics.Tags.RelocationGigabytes, move.Gigabytes);
+            span.SetTag(SchedulerDiagnostics.Tags.RelocationSeconds, move.TransferHours * 3600);
+            span.SetTag(SchedulerDiagnostics.Tags.RelocationMegawattHours, move.TotalMegawattHours);
+        }
+        foreach (var c in decision.Candidates)
+        {
+            var tags = new ActivityTagsCollection
+            {
+                [SchedulerDiagnostics.Tags.Site] = c.SiteId,
+                [SchedulerDiagnostics.Tags.CandidateSurplus] = c.SurplusMegawatts,
+            };
+            if (c.RejectedBy is not null)
+            {
+                tags[SchedulerDiagnostics.Tags.CandidateRejectedBy] = c.RejectedBy;
+                tags[SchedulerDiagnostics.Tags.CandidateRejection] = c.Rejection;
+            }
+            else
+            {
+                tags[SchedulerDiagnostics.Tags.CandidateScore] = c.TotalScore;
+                tags[SchedulerDiagnostics.Tags.CandidateScores] = string.Join(", ", c.Scores.Select(x =>
+                    string.Create(CultureInfo.InvariantCulture, $"{x.Scorer}={x.Normalised:0.#} ({x.Raw:0.###})")));
+            }
+            span.AddEvent(new ActivityEvent("scheduler.candidate", tags: tags));
+        }
+        return span;
+    }
+
+    /// <summary>Real time from the newest sample of the sites a decision involves to now, ms.</summary>
+    private static double DecisionLatencyMilliseconds(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites)
+    {
+        var newest = new[] { decision.FromSiteId, decision.ToSiteId }
+            .Where(id => id is not null && sites.ContainsKey(id)).SelectMany(id => sites[id!].Plants)
+            .Select(p => p.ReceivedAt).Where(t => t is not null).Max();
+        return newest is { } t ? (DateTimeOffset.UtcNow - t).TotalMilliseconds : double.NaN;
     }
 
     public Task<JobPage> ListJobsAsync(JobQuery query)
@@ -138,7 +217,7 @@ public sealed partial class DispatcherGrain(
     private void Track(JobRecord record)
     {
         var job = record.State;
-        var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger);
+        var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
         if (_index.TryGetValue(job.Id, out var i))
         {
             if (state.State.Catalog[i] != summary) { state.State.Catalog[i] = summary; _dirty = true; }
@@ -149,8 +228,16 @@ public sealed partial class DispatcherGrain(
             state.State.Catalog.Add(summary);
             _dirty = true;
         }
-        if (job.IsTerminal) _active.Remove(job.Id);
-        else _active[job.Id] = job;
+        if (job.IsTerminal)
+        {
+            _active.Remove(job.Id);
+            _traceParents.Remove(job.Id);
+        }
+        else
+        {
+            _active[job.Id] = job;
+            if (record.TraceParent is { } traceParent) _traceParents[job.Id] = traceParent;
+        }
     }
 
     private async Task SaveIfDirtyAsync()

@@ -1,5 +1,6 @@
 namespace Scheduler.Grains;
 
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
@@ -40,8 +41,10 @@ public sealed class JobGrain(
         var errors = spec.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(spec));
         var job = JobState.Queued(spec);
+        // The create request's trace becomes the job's trace: every later decision about the job is a span in it.
         var record = new JobRecord(job, requestId, region, spec.Arrival, default,
-            [new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours")]);
+            [new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours", CurrentTraceId)],
+            Activity.Current?.Id);
         await SaveAsync(record, spec.Arrival);
         return record;
     }
@@ -130,11 +133,13 @@ public sealed class JobGrain(
     private JobRecord Append(JobRecord record, DateTimeOffset at, string kind, string? from, string? to, string reason, string detail)
     {
         var history = record.History;
-        var next = new JobEvent(history.Count == 0 ? 1 : history[^1].Sequence + 1, at, record.State.Status, kind, from, to, reason, detail);
+        var next = new JobEvent(history.Count == 0 ? 1 : history[^1].Sequence + 1, at, record.State.Status, kind, from, to, reason, detail, CurrentTraceId);
         var limit = options.Value.JobHistoryLimit;
         var kept = history.Count >= limit ? history.Skip(history.Count - limit + 1) : history;
         return record with { History = [.. kept, next] };
     }
+
+    private static string? CurrentTraceId => Activity.Current?.TraceId.ToHexString();
 
     private async Task SaveAsync(JobRecord record, DateTimeOffset now, bool notify = true)
     {

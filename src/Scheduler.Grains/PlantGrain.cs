@@ -1,8 +1,10 @@
 namespace Scheduler.Grains;
 
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scheduler.Core.Model;
 using Scheduler.Core.Telemetry;
+using Scheduler.Grains.Diagnostics;
 using Scheduler.Grains.Hosting;
 
 [GenerateSerializer]
@@ -21,7 +23,8 @@ public sealed class PlantGrain(
     [PersistentState("plant")] IPersistentState<PlantGrainState> state,
     SchedulerClock clock,
     IOptions<SchedulerOptions> options,
-    IOptions<GenerationRulesOptions> rules) : Grain, IPlantGrain
+    IOptions<GenerationRulesOptions> rules,
+    SchedulerMetrics metrics) : Grain, IPlantGrain
 {
     private DateTimeOffset _lastWrite = DateTimeOffset.MinValue;
 
@@ -50,6 +53,7 @@ public sealed class PlantGrain(
         var now = clock.GetUtcNow();
         var violation = GenerationRules.Check(spec, s.LastSampleAt, sample.At, sample.Megawatts,
             sample.Forecast.Select(p => (p.At, p.GreenSupplyMegawatts)).ToList(), now, rules.Value);
+        metrics.SampleReceived(violation is null, (now - sample.At).TotalSeconds);
         if (violation is { } v)
         {
             s.Rejected++;
@@ -63,7 +67,8 @@ public sealed class PlantGrain(
         if (s.Recent.Count > options.Value.RecentSamples) s.Recent.RemoveRange(0, s.Recent.Count - options.Value.RecentSamples);
 
         await GrainFactory.GetGrain<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
-            spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast));
+            spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast,
+            Activity.Current?.Id, DateTimeOffset.UtcNow));
 
         // Telemetry is re-sent every second or so: write behind rather than on every sample.
         if (now - _lastWrite >= options.Value.PlantStaleAfter / 2)

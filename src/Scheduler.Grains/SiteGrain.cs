@@ -1,10 +1,12 @@
 namespace Scheduler.Grains;
 
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
 using Scheduler.Core.Policy;
+using Scheduler.Core.Power;
 using Scheduler.Grains.Hosting;
 
 [GenerateSerializer]
@@ -29,7 +31,8 @@ public sealed record SiteStepResultSummary(
     [property: Id(2)] double BatteryMegawatts,
     [property: Id(3)] double GridImportMegawatts,
     [property: Id(4)] double CurtailmentMegawatts,
-    [property: Id(5)] double ShortfallMegawatts);
+    [property: Id(5)] double ShortfallMegawatts,
+    [property: Id(6)] PowerBalanceMode Mode = PowerBalanceMode.Balanced);
 
 /// <summary>
 /// A site's microgrid: sums its plants' fresh output, runs the power balance over each step, credits its running jobs.
@@ -73,6 +76,8 @@ public sealed class SiteGrain(
             return new SiteStepReport(Status(now), [], []);
         }
 
+        using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.SiteStepSpan);
+        span?.SetTag(SchedulerDiagnostics.Tags.Site, spec.Id);
         var hours = (now - from).TotalHours;
         // The power balance holds the supply seen at the start of the step (zero-order hold) over the whole step.
         var (supply, celsius, price) = Supply(from);
@@ -82,8 +87,16 @@ public sealed class SiteGrain(
 
         S.StateOfChargeMegawattHours = result.Balance.StateOfChargeMegawattHours;
         S.Ledger += result.SiteLedger;
+        var mode = result.Balance.Mode;
+        // Operators see the microgrid change mode (charging ↔ discharging, curtailing, importing, shortfall) on the step.
+        if (span is not null && S.Last is { } previous && previous.Mode != mode)
+            span.AddEvent(new ActivityEvent("scheduler.power.mode_changed", tags: new ActivityTagsCollection
+            {
+                [SchedulerDiagnostics.Tags.ModeFrom] = previous.Mode.ToString(),
+                [SchedulerDiagnostics.Tags.ModeTo] = mode.ToString(),
+            }));
         S.Last = new SiteStepResultSummary(supply, result.LoadMegawatts, result.Balance.DischargeMegawatts - result.Balance.ChargeMegawatts,
-            result.Balance.GridImportMegawatts, result.Balance.CurtailmentMegawatts, result.Balance.ShortfallMegawatts);
+            result.Balance.GridImportMegawatts, result.Balance.CurtailmentMegawatts, result.Balance.ShortfallMegawatts, mode);
 
         var progress = new List<JobProgress>(result.Jobs.Count);
         for (var i = 0; i < result.Jobs.Count; i++)

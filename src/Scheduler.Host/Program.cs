@@ -4,6 +4,7 @@ using Scheduler.Host.Hosting;
 
 var builder = WebApplication.CreateBuilder(SchedulerHostOptions.NormaliseArgs(args));
 builder.AddSchedulerHost();
+builder.AddSchedulerTelemetry();
 builder.AddSchedulerSilo();
 builder.Services.AddSchedulerApi();
 builder.AddInnerMongoliaFleet();

@@ -33,7 +33,7 @@ public sealed class SchedulerHost : IAsyncDisposable
     public GrpcChannel Channel { get; }
     public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<SchedulerHost> StartAsync(string dataDir, FakeTimeProvider time)
+    public static async Task<SchedulerHost> StartAsync(string dataDir, FakeTimeProvider time, Action<WebApplicationBuilder>? configure = null)
     {
         var ports = FreePorts(4);
         var builder = WebApplication.CreateBuilder(SchedulerHostOptions.NormaliseArgs(
@@ -45,6 +45,8 @@ public sealed class SchedulerHost : IAsyncDisposable
         ]));
         builder.Services.AddSingleton(new SchedulerClock(time));
         builder.AddSchedulerHost();
+        builder.AddSchedulerTelemetry();
+        configure?.Invoke(builder);
         builder.AddSchedulerSilo();
         builder.Services.AddSchedulerApi();
         builder.AddInnerMongoliaFleet();

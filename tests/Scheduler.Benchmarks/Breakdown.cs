@@ -164,12 +164,12 @@ public static class Breakdown
                     var (c, filter) = records[k];
                     if (filter is not null)
                     {
-                        result[k] = new CandidateEvaluation(c.Site.Id, filter.Name, filter.Reason(in c), [], 0);
+                        result[k] = new CandidateEvaluation(c.Site.Id, c.HeadroomMegawatts, filter.Name, filter.Reason(in c), [], 0);
                         continue;
                     }
                     var scores = new StageScore[scorers.Count];
                     for (var s = 0; s < scores.Length; s++) scores[s] = new StageScore(scorers[s].Name, s, 50);
-                    result[k] = new CandidateEvaluation(c.Site.Id, null, null, scores, 0);
+                    result[k] = new CandidateEvaluation(c.Site.Id, c.HeadroomMegawatts, null, null, scores, 0);
                 }
                 GC.KeepAlive(result);
             }

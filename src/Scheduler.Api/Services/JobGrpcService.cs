@@ -98,6 +98,19 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock)
         return record.ToProto(withHistory: false);
     }
 
+    public override async Task<JobExplanation> ExplainJob(ExplainJobRequest request, ServerCallContext context)
+    {
+        new RequestValidation().Id(request.Id, "id").ThrowIfInvalid();
+        var record = await grains.GetGrain<IJobGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
+        var traceId = record.TraceParent is { } p && System.Diagnostics.ActivityContext.TryParse(p, null, out var c) ? c.TraceId.ToHexString() : "";
+        return new JobExplanation
+        {
+            JobId = record.State.Id, State = record.State.Status.ToProto(), Site = record.State.SiteId ?? "", TraceId = traceId,
+            Events = { record.History.Select(e => e.ToProto(record.State.Id)) },
+        };
+    }
+
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responseStream, ServerCallContext context)
     {
         new RequestValidation().Id(request.Id, "id").Check(request.AfterSequence >= 0, "after_sequence", "must be >= 0").ThrowIfInvalid();

@@ -66,6 +66,7 @@ internal static class Mapping
     {
         Sequence = e.Sequence, Time = e.At.ToProto(), State = e.Status.ToProto(), Kind = e.Kind,
         FromSite = e.FromSiteId ?? "", ToSite = e.ToSiteId ?? "", Reason = e.Reason, Detail = e.Detail, JobId = jobId,
+        TraceId = e.TraceId ?? "",
     };
 
     public static V1.Job ToProto(this JobRecord r, bool withHistory)

@@ -8,7 +8,7 @@ using Grpc.Core;
 using Scheduler.Api.V1;
 using Spectre.Console;
 
-/// <summary>submit, get, list, cancel, watch: the tenant's side of the API.</summary>
+/// <summary>submit, get, list, cancel, watch, explain: the tenant's side of the API.</summary>
 internal static class JobCommands
 {
     private const int SubmitRetries = 3;
@@ -20,6 +20,7 @@ internal static class JobCommands
         root.Add(List());
         root.Add(Cancel());
         root.Add(Watch());
+        root.Add(Explain());
     }
 
     private static Command Submit()
@@ -213,6 +214,27 @@ internal static class JobCommands
                 if (s.Json) Output.JsonLine(e);
                 else Console.WriteLine($"{Output.Time(e.Time)}  {Output.State(e.State),-10}  {e.Kind,-10}  {Output.OrDash(e.FromSite)}→{Output.OrDash(e.ToSite)}  {Output.OrDash(e.Reason)}  {e.Detail}");
             }
+        });
+        return command;
+    }
+
+    private static Command Explain()
+    {
+        var id = new Argument<string>("JOB_ID") { Description = "The job's id" };
+        var command = new Command("explain", "Why the job is where it is: every decision with its reason, numbers and trace id") { id };
+        command.SetBody(async (parse, s) =>
+        {
+            var x = await s.Jobs.ExplainJobAsync(new ExplainJobRequest { Id = parse.GetValue(id)! }, s.Unary);
+            if (s.Json) { Output.Json(x); return; }
+            Output.Terminal.Write(Output.Fields(
+            [
+                ("job", x.JobId), ("state", Output.State(x.State)), ("site", Output.OrDash(x.Site)), ("trace", Output.OrDash(x.TraceId)),
+            ]));
+            Output.Terminal.WriteLine();
+            var table = Output.Table("time", "kind", "from", "to", "reason", "detail", "trace id").Title("decisions");
+            foreach (var e in x.Events)
+                table.Row(Output.Time(e.Time), e.Kind, Output.OrDash(e.FromSite), Output.OrDash(e.ToSite), Output.OrDash(e.Reason), e.Detail, Output.OrDash(e.TraceId));
+            Output.Terminal.Write(table);
         });
         return command;
     }

@@ -43,8 +43,9 @@ public readonly record struct RelocationCost(double Gigabytes, double TransferHo
 /// <summary>One scorer's view of one candidate site: raw value in the scorer's unit, and its 0..100 normalised score.</summary>
 public readonly record struct StageScore(string Scorer, double Raw, double Normalised);
 
-/// <summary>How one candidate site fared: rejected by a filter (with why), or scored by every scorer.</summary>
-public sealed record CandidateEvaluation(string SiteId, string? RejectedBy, string? Rejection, IReadOnlyList<StageScore> Scores, double TotalScore)
+/// <summary>How one candidate site fared: its surplus (green − load, MW) when evaluated, and either the filter that
+/// rejected it (with why) or what every scorer gave it.</summary>
+public sealed record CandidateEvaluation(string SiteId, double SurplusMegawatts, string? RejectedBy, string? Rejection, IReadOnlyList<StageScore> Scores, double TotalScore)
 {
     public bool Passed => RejectedBy is null;
 }

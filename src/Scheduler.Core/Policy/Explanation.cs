@@ -74,7 +74,7 @@ internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
             if (_rejectedBy[k] is var f and >= 0)
             {
                 var c = new Candidate(_job, _sites[k], _from, _now, _moves?[k], _sourceGreenFraction, _horizonHours, _freeGpus[k], _loadMegawatts[k]);
-                result[k] = new CandidateEvaluation(_sites[k].Id, _filters[f].Name, _filters[f].Reason(in c), [], 0);
+                result[k] = new CandidateEvaluation(_sites[k].Id, c.HeadroomMegawatts, _filters[f].Name, _filters[f].Reason(in c), [], 0);
                 continue;
             }
             var scores = new StageScore[n];
@@ -83,7 +83,7 @@ internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
                 var raw = _raw[k * n + s];
                 scores[s] = new StageScore(_scorers[s].Name, raw, SitePipeline.Normalise(raw, _min[s], _max[s]));
             }
-            result[k] = new CandidateEvaluation(_sites[k].Id, null, null, scores, _total[k]);
+            result[k] = new CandidateEvaluation(_sites[k].Id, _sites[k].GreenSupplyMegawatts - _loadMegawatts[k], null, null, scores, _total[k]);
         }
         return result;
     }

@@ -25,6 +25,10 @@ public static class SchedulerGrainsExtensions
         services.AddOptions<GenerationRulesOptions>().Bind(configuration.GetSection("Scheduler:Telemetry")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GenerationRulesOptions>>(new CoreOptionsValidator<GenerationRulesOptions>("Scheduler:Telemetry", o => o.Validate()));
         services.AddHostedService<FleetClock>();
+        services.AddMetrics();
+        services.AddSingleton<Scheduler.Grains.Diagnostics.SchedulerMetrics>();
+        // Traces follow calls across grains; only the application source, not the noisy runtime ones.
+        silo.AddActivityPropagation();
         silo.AddIncomingGrainCallFilter<CoreExceptionFilter>();
         // Live operation runs on the system clock unless the host registered another (demo speed-up, replay).
         services.TryAddSingleton(SchedulerClock.System);

@@ -1,0 +1,46 @@
+namespace Scheduler.Grains;
+
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+/// <summary>
+/// The scheduler's trace source and meter, and the names of its span attributes (documented in docs/operations.md).
+/// Plain System.Diagnostics: exporting them is the host's business.
+/// </summary>
+public static class SchedulerDiagnostics
+{
+    public const string SourceName = "Scheduler";
+
+    public static readonly ActivitySource Source = new(SourceName);
+    public static readonly Meter Meter = new(SourceName);
+
+    /// <summary>Span names.</summary>
+    public const string DecisionSpan = "scheduler.decision";
+    public const string TickSpan = "scheduler.tick";
+    public const string SiteStepSpan = "scheduler.site.step";
+
+    /// <summary>Attribute names, all under <c>scheduler.*</c>.</summary>
+    public static class Tags
+    {
+        public const string JobId = "scheduler.job.id";
+        public const string Tenant = "scheduler.tenant";
+        public const string Region = "scheduler.region";
+        public const string Site = "scheduler.site";
+        public const string DecisionKind = "scheduler.decision.kind";
+        public const string Reason = "scheduler.decision.reason";
+        public const string Detail = "scheduler.decision.detail";
+        public const string FromSite = "scheduler.decision.from_site";
+        public const string ToSite = "scheduler.decision.to_site";
+        public const string ExpectedGreenGain = "scheduler.decision.expected_green_gain_mwh";
+        public const string RelocationGigabytes = "scheduler.relocation.gb";
+        public const string RelocationSeconds = "scheduler.relocation.transfer_s";
+        public const string RelocationMegawattHours = "scheduler.relocation.mwh";
+        public const string CandidateSurplus = "scheduler.candidate.surplus_mw";
+        public const string CandidateRejectedBy = "scheduler.candidate.rejected_by";
+        public const string CandidateRejection = "scheduler.candidate.rejection";
+        public const string CandidateScore = "scheduler.candidate.score";
+        public const string CandidateScores = "scheduler.candidate.scores";
+        public const string ModeFrom = "scheduler.power.mode.from";
+        public const string ModeTo = "scheduler.power.mode.to";
+    }
+}

@@ -1,0 +1,61 @@
+namespace Scheduler.Grains.Diagnostics;
+
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Policy;
+
+/// <summary>
+/// The scheduler's instruments, on one meter named <see cref="SchedulerDiagnostics.SourceName"/>. Grains report to it;
+/// gauges read the latest site statuses and job counts it holds. Names and units are listed in docs/operations.md.
+/// </summary>
+public sealed class SchedulerMetrics
+{
+    private readonly ConcurrentDictionary<string, SiteStatus> _sites = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Dictionary<JobStatus, int>> _jobsByRegion = new(StringComparer.Ordinal);
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _samples;
+    private readonly Histogram<double> _ingestLag;
+    private readonly Histogram<double> _decisionLatency;
+
+    public SchedulerMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(SchedulerDiagnostics.SourceName);
+        _decisions = meter.CreateCounter<long>("scheduler.decisions", "{decision}", "Dispatch decisions applied, by kind and reason");
+        _samples = meter.CreateCounter<long>("scheduler.telemetry.samples", "{sample}", "Generation samples, by result (accepted, rejected)");
+        _ingestLag = meter.CreateHistogram<double>("scheduler.telemetry.ingest_lag", "s", "Scheduler time at receipt minus the sample's event time");
+        _decisionLatency = meter.CreateHistogram<double>("scheduler.decision.latency", "ms", "Real time from the newest telemetry sample of the sites involved to the decision");
+        Gauge(meter, "scheduler.site.green_supply", "MW", s => s.GreenSupplyMegawatts);
+        Gauge(meter, "scheduler.site.load", "MW", s => s.LoadMegawatts);
+        Gauge(meter, "scheduler.site.battery", "MW", s => s.BatteryMegawatts);
+        Gauge(meter, "scheduler.site.state_of_charge", "MWh", s => s.StateOfChargeMegawattHours);
+        Gauge(meter, "scheduler.site.grid_import", "MW", s => s.GridImportMegawatts);
+        Gauge(meter, "scheduler.site.curtailment", "MW", s => s.CurtailmentMegawatts);
+        Gauge(meter, "scheduler.site.export", "MW", s => s.ExportMegawatts);
+        meter.CreateObservableGauge("scheduler.jobs", () => _jobsByRegion.SelectMany(r => r.Value.Select(kv =>
+            new Measurement<int>(kv.Value, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Region, r.Key), new KeyValuePair<string, object?>("scheduler.job.state", kv.Key.ToString())))),
+            "{job}", "Jobs by region and state");
+    }
+
+    public void SiteStepped(SiteStatus status) => _sites[status.Spec.Id] = status;
+
+    public void JobsCounted(string region, IEnumerable<JobStatus> statuses) =>
+        _jobsByRegion[region] = statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+
+    public void DecisionApplied(Decision decision, double latencyMilliseconds)
+    {
+        _decisions.Add(1, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.DecisionKind, decision.Kind.ToString()),
+            new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Reason, decision.Reason));
+        if (double.IsFinite(latencyMilliseconds)) _decisionLatency.Record(latencyMilliseconds);
+    }
+
+    public void SampleReceived(bool accepted, double lagSeconds)
+    {
+        _samples.Add(1, new KeyValuePair<string, object?>("scheduler.telemetry.result", accepted ? "accepted" : "rejected"));
+        if (accepted) _ingestLag.Record(lagSeconds);
+    }
+
+    private void Gauge(Meter meter, string name, string unit, Func<SiteStatus, double> value) =>
+        meter.CreateObservableGauge(name, () => _sites.Values.Select(s =>
+            new Measurement<double>(value(s), new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Site, s.Spec.Id))), unit);
+}

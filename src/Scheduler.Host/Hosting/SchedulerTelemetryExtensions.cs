@@ -1,0 +1,44 @@
+namespace Scheduler.Host.Hosting;
+
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Scheduler.Grains;
+
+/// <summary>Section <c>Scheduler:Tracing</c>.</summary>
+public sealed class SchedulerTracingOptions
+{
+    /// <summary>
+    /// Share of new traces kept (parent-based: a span follows its parent's choice). Decision spans live in their job's
+    /// trace, so at the default every decision is kept. Default: 1.0.
+    /// </summary>
+    public double SampleRatio { get; set; } = 1.0;
+}
+
+public static class SchedulerTelemetryExtensions
+{
+    /// <summary>
+    /// Traces (the scheduler's source, Orleans' application calls, ASP.NET Core requests), metrics (the scheduler's
+    /// meter) and logs through OpenTelemetry. Export over OTLP is on when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set;
+    /// every other standard <c>OTEL_*</c> variable applies. Orleans' runtime sources (membership, timers) stay off.
+    /// </summary>
+    public static WebApplicationBuilder AddSchedulerTelemetry(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection("Scheduler:Tracing").Get<SchedulerTracingOptions>() ?? new();
+        if (!(options.SampleRatio is >= 0 and <= 1))
+            throw new Microsoft.Extensions.Options.OptionsValidationException("Scheduler:Tracing", typeof(SchedulerTracingOptions),
+                [$"Scheduler:Tracing:SampleRatio must be within [0, 1], was {options.SampleRatio}"]);
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName: "green-scheduler"))
+            .WithTracing(t => t
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.SampleRatio)))
+                .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"))
+            .WithMetrics(m => m.AddMeter(SchedulerDiagnostics.SourceName))
+            .WithLogging();
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
+        return builder;
+    }
+}

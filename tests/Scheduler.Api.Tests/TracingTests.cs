@@ -1,0 +1,118 @@
+namespace Scheduler.Api.Tests;
+
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OpenTelemetry.Trace;
+using Scheduler.Api.V1;
+using Scheduler.Grains;
+using GenerationSample = Scheduler.Api.V1.GenerationSample;
+
+/// <summary>Decisions as traces and metrics, read back through an in-memory exporter and a meter listener.</summary>
+public sealed class TracingTests : IAsyncLifetime
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "scheduler-tracing-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly List<Activity> _spans = [];
+    private SchedulerHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await SchedulerHost.StartAsync(_dataDir, new FakeTimeProvider(HostFixture.Start),
+        b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans)));
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task WindAtAsync(string windySite)
+    {
+        using var call = new TelemetryService.TelemetryServiceClient(_host.Channel).PushGeneration();
+        foreach (var site in new[] { "horinger", "ulanqab", "baotou" })
+            await call.RequestStream.WriteAsync(new GenerationSample
+            {
+                PlantId = site + "-wind", Megawatts = site == windySite ? 200 : 0, Time = Timestamp.FromDateTimeOffset(_host.Time.GetUtcNow()),
+            });
+        await call.RequestStream.CompleteAsync();
+        await call;
+    }
+
+    /// <summary>Places a job where the wind is, then moves the wind: the job is placed, then relocated.</summary>
+    private async Task<string> PlaceThenRelocateAsync()
+    {
+        await _host.TickAsync(TimeSpan.FromMinutes(1));
+        await WindAtAsync("horinger");
+        var job = await new JobService.JobServiceClient(_host.Channel).CreateJobAsync(new CreateJobRequest
+        {
+            RequestId = "trace-1", Job = new JobSpec { Tenant = "traced", Gpus = 64, WorkGpuHours = 500, Relocatable = true, CheckpointGb = 50 },
+        });
+        await _host.TickAsync(TimeSpan.Zero);
+        for (var i = 0; i < 3; i++)
+        {
+            _host.Time.Advance(TimeSpan.FromMinutes(30));
+            await WindAtAsync("ulanqab");
+            await _host.TickAsync(TimeSpan.Zero);
+        }
+        return job.Id;
+    }
+
+    [Fact]
+    public async Task Decisions_AreSpansInTheJobsOwnTrace_CarryingTheirReasons()
+    {
+        var jobId = await PlaceThenRelocateAsync();
+        var explanation = await new JobService.JobServiceClient(_host.Channel).ExplainJobAsync(new ExplainJobRequest { Id = jobId });
+
+        Activity[] decisions;
+        lock (_spans) decisions = _spans.Where(s => s.OperationName == SchedulerDiagnostics.DecisionSpan && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == jobId).ToArray();
+        Assert.Equal(["place", "relocate"], decisions.Select(d => (string?)d.GetTagItem(SchedulerDiagnostics.Tags.DecisionKind)));
+        // One connected trace: the CreateJob request and every decision about the job share the job's trace id.
+        Assert.NotEmpty(explanation.TraceId);
+        Assert.All(decisions, d => Assert.Equal(explanation.TraceId, d.TraceId.ToHexString()));
+        lock (_spans) Assert.Contains(_spans, s => s.TraceId.ToHexString() == explanation.TraceId && s.Kind == ActivityKind.Server);
+        var relocation = decisions[1];
+        Assert.Equal(("horinger", "ulanqab", "relocate-to-surplus", "traced"),
+            ((string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.FromSite), (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.ToSite),
+             (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.Reason), (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.Tenant)));
+        Assert.Equal(50.0, relocation.GetTagItem(SchedulerDiagnostics.Tags.RelocationGigabytes));
+        // Each candidate site is an event with its surplus; the decision links to the telemetry that moved it.
+        var candidates = relocation.Events.Where(e => e.Name == "scheduler.candidate").ToList();
+        Assert.Equal(["baotou", "ulanqab"], candidates.Select(e => (string?)e.Tags.First(t => t.Key == SchedulerDiagnostics.Tags.Site).Value).Order());
+        Assert.All(candidates, e => Assert.Contains(e.Tags, t => t.Key == SchedulerDiagnostics.Tags.CandidateSurplus));
+        Assert.NotEmpty(relocation.Links);
+        // explain tells the same story, with the same trace id on each decision.
+        Assert.Contains(explanation.Events, e => e.Kind == "relocating" && e.TraceId == explanation.TraceId && e.Reason == "relocate-to-surplus");
+    }
+
+    [Fact]
+    public async Task Metrics_ReportExportZeroPerSite_AndTheDecisionLatency()
+    {
+        var factory = _host.App.Services.GetRequiredService<IMeterFactory>();
+        var exports = new Dictionary<string, double>();
+        var latencies = new List<double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SchedulerDiagnostics.SourceName && instrument.Meter.Scope == factory) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            lock (latencies)
+            {
+                if (instrument.Name == "scheduler.site.export") exports[(string)tags.ToArray().First(t => t.Key == SchedulerDiagnostics.Tags.Site).Value!] = value;
+                if (instrument.Name == "scheduler.decision.latency") latencies.Add(value);
+            }
+        });
+        listener.Start();
+
+        await PlaceThenRelocateAsync();
+        listener.RecordObservableInstruments();
+
+        lock (latencies)
+        {
+            Assert.Equal(new Dictionary<string, double> { ["baotou"] = 0, ["horinger"] = 0, ["ulanqab"] = 0 }, exports);
+            Assert.Equal(2, latencies.Count); // the placement and the relocation
+            Assert.All(latencies, l => Assert.InRange(l, 0, 60_000));
+        }
+    }
+}
