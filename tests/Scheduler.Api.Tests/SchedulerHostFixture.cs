@@ -44,9 +44,9 @@ public sealed class SchedulerHost : IAsyncDisposable
             "--Scheduler:AutoTick=false", "--Logging:LogLevel:Default=Warning",
         ]));
         builder.Services.AddSingleton(new SchedulerClock(time));
+        configure?.Invoke(builder);
         builder.AddSchedulerHost();
         builder.AddSchedulerTelemetry();
-        configure?.Invoke(builder);
         builder.AddSchedulerSilo();
         builder.Services.AddSchedulerApi();
         builder.AddInnerMongoliaFleet();
