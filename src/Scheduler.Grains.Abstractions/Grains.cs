@@ -78,6 +78,12 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Marks the checkpoint transfer as landed.</summary>
     Task<JobRecord> CompleteTransferAsync(DateTimeOffset now);
 
+    /// <summary>
+    /// Records that the dispatcher left the job waiting, and why (a "deferred" event). A repeat of the latest reason
+    /// records nothing; only a queued or paused job is deferred.
+    /// </summary>
+    Task<JobRecord> RecordDeferralAsync(string reason, string detail, DateTimeOffset now);
+
     /// <summary>Cancels the job and releases its site.</summary>
     Task<JobRecord> CancelAsync(DateTimeOffset now, string reason);
 

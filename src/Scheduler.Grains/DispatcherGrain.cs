@@ -30,6 +30,7 @@ public sealed partial class DispatcherGrain(
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
     private bool _dirty;
 
@@ -101,6 +102,7 @@ public sealed partial class DispatcherGrain(
             }
         }
 
+        await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
         metrics.JobsCounted(region, state.State.Catalog.Select(s => s.State.Status));
         await SaveIfDirtyAsync();
         _lastTick = new TickReport(now, applied, _active.Count);
@@ -162,6 +164,39 @@ public sealed partial class DispatcherGrain(
             span.AddEvent(new ActivityEvent("scheduler.candidate", tags: tags));
         }
         return span;
+    }
+
+    /// <summary>
+    /// A job left waiting is a decision too ("reject" in traces, "deferred" in its history), recorded when its reason
+    /// changes rather than on every tick it keeps waiting.
+    /// </summary>
+    private async Task RecordDeferralsAsync(IReadOnlyList<Deferral> deferrals, Activity? tick, DateTimeOffset now)
+    {
+        foreach (var placed in _lastDeferral.Keys.Where(id => !_active.TryGetValue(id, out var j) || j.Status is not (JobStatus.Queued or JobStatus.Paused)).ToList())
+            _lastDeferral.Remove(placed);
+        foreach (var deferral in deferrals)
+        {
+            if (_lastDeferral.TryGetValue(deferral.JobId, out var last) && last == deferral.Reason) continue;
+            _lastDeferral[deferral.JobId] = deferral.Reason;
+            var detail = deferral.Reason switch
+            {
+                "waiting-for-surplus" => "the job can wait, and no candidate site's green surplus covers it now",
+                "no-capacity" => "no site has enough free GPUs for the job",
+                _ => "every candidate site was rejected",
+            };
+            var parent = _traceParents.TryGetValue(deferral.JobId, out var p) && ActivityContext.TryParse(p, null, out var c) ? c : tick?.Context ?? default;
+            using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.DecisionSpan, ActivityKind.Internal, parent,
+                links: tick is null ? null : [new ActivityLink(tick.Context)]);
+            if (span is not null)
+            {
+                span.DisplayName = $"{SchedulerDiagnostics.DecisionSpan} reject";
+                span.SetTag(SchedulerDiagnostics.Tags.JobId, deferral.JobId);
+                span.SetTag(SchedulerDiagnostics.Tags.DecisionKind, "reject");
+                span.SetTag(SchedulerDiagnostics.Tags.Reason, deferral.Reason);
+                span.SetTag(SchedulerDiagnostics.Tags.Detail, detail);
+            }
+            Track(await GrainFactory.GetGrain<IJobGrain>(deferral.JobId).RecordDeferralAsync(deferral.Reason, detail, now));
+        }
     }
 
     /// <summary>Real time from the newest sample of the sites a decision involves to now, ms.</summary>

@@ -102,6 +102,15 @@ public sealed class JobGrain(
         return Record;
     }
 
+    public async Task<JobRecord> RecordDeferralAsync(string reason, string detail, DateTimeOffset now)
+    {
+        var record = Record;
+        if (record.State.Status is not (JobStatus.Queued or JobStatus.Paused)) return record;
+        if (record.History.Count > 0 && record.History[^1] is { Kind: "deferred" } last && last.Reason == reason) return record;
+        await SaveAsync(Append(record, now, "deferred", record.State.SiteId, null, reason, detail), now);
+        return Record;
+    }
+
     public async Task<JobRecord> CancelAsync(DateTimeOffset now, string reason)
     {
         var record = Record;

@@ -12,4 +12,5 @@ builder.AddInnerMongoliaFleet();
 var app = builder.Build();
 app.MapSchedulerApi();
 app.MapSchedulerHealth();
+app.MapSchedulerMetrics();
 app.Run();

@@ -53,6 +53,7 @@ public sealed class SchedulerHost : IAsyncDisposable
         var app = builder.Build();
         app.MapSchedulerApi();
         app.MapSchedulerHealth();
+        app.MapSchedulerMetrics();
         await app.StartAsync();
         return new SchedulerHost(app, ports[0], ports[1], time);
     }

@@ -114,5 +114,10 @@ public sealed class TracingTests : IAsyncLifetime
             Assert.Equal(2, latencies.Count); // the placement and the relocation
             Assert.All(latencies, l => Assert.InRange(l, 0, 60_000));
         }
+        // The same meter on the Prometheus scrape endpoint of the HTTP port.
+        using var http = new HttpClient();
+        var scrape = await http.GetStringAsync($"http://127.0.0.1:{_host.HttpPort}/metrics");
+        Assert.Contains("scheduler_site_export", scrape);
+        Assert.Contains("scheduler_decisions", scrape);
     }
 }

@@ -87,6 +87,29 @@ public class SchedulingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task InterruptibleJob_WaitsForSurplus_WithOneDeferredEvent_ThenStarts()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("only");
+        await fleet.TickAsync(Step);
+        await fleet.SubmitAsync(fleet.Job("j", interruptible: true, deadlineIn: TimeSpan.FromDays(2)));
+
+        for (var i = 0; i < 3; i++)
+        {
+            await fleet.ReportAsync(site, 0);
+            var tick = await fleet.TickAsync(Step);
+            Assert.Empty(tick.Decisions);
+        }
+        await fleet.ReportAsync(site, 5);
+        await fleet.TickAsync(Step);
+
+        var job = await fleet.JobAsync("j");
+        Assert.Equal(["created", "deferred", "placed"], job.History.Select(e => e.Kind));
+        Assert.Equal("waiting-for-surplus", job.History[1].Reason);
+        Assert.Equal(JobStatus.Running, job.State.Status);
+    }
+
+    [Fact]
     public async Task Job_CompletesAfterItsWork_WithEnergyInItsLedger()
     {
         var fleet = new TestFleet(fixture);

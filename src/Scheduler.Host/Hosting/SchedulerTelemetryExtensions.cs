@@ -36,9 +36,17 @@ public static class SchedulerTelemetryExtensions
             .WithTracing(t => t
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.SampleRatio)))
                 .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"))
-            .WithMetrics(m => m.AddMeter(SchedulerDiagnostics.SourceName))
+            .WithMetrics(m => m.AddMeter(SchedulerDiagnostics.SourceName).AddPrometheusExporter())
             .WithLogging();
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
         return builder;
+    }
+
+    /// <summary>The Prometheus scrape endpoint <c>/metrics</c>, on the HTTP/1.1 port only.</summary>
+    public static WebApplication MapSchedulerMetrics(this WebApplication app)
+    {
+        var port = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SchedulerHostOptions>>().Value.HttpPort;
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}");
+        return app;
     }
 }
