@@ -9,12 +9,20 @@ using System.Diagnostics.Metrics;
 /// </summary>
 public static class SchedulerDiagnostics
 {
+    /// <summary>
+    /// Spans a sampler must always keep: each job's root and every decision. They are rare next to telemetry, and
+    /// they are what operators read.
+    /// </summary>
+    public static bool IsAlwaysSampled(string spanName) =>
+        spanName.StartsWith(JobSpan, StringComparison.Ordinal) || spanName.StartsWith(DecisionSpan, StringComparison.Ordinal);
+
     public const string SourceName = "Scheduler";
 
     public static readonly ActivitySource Source = new(SourceName);
     public static readonly Meter Meter = new(SourceName);
 
     /// <summary>Span names.</summary>
+    public const string JobSpan = "scheduler.job";
     public const string DecisionSpan = "scheduler.decision";
     public const string TickSpan = "scheduler.tick";
     public const string SiteStepSpan = "scheduler.site.step";

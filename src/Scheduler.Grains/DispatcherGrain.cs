@@ -180,8 +180,8 @@ public sealed partial class DispatcherGrain(
             _lastDeferral[deferral.JobId] = deferral.Reason;
             var detail = deferral.Reason switch
             {
-                "waiting-for-surplus" => "the job can wait, and no candidate site's green surplus covers it now",
-                "no-capacity" => "no site has enough free GPUs for the job",
+                DeferralReasons.WaitingForSurplus => "the job can wait, and no candidate site's green surplus covers it now",
+                DeferralReasons.NoCapacity => "no site has enough free GPUs for the job",
                 _ => "every candidate site was rejected",
             };
             var parent = _traceParents.TryGetValue(deferral.JobId, out var p) && ActivityContext.TryParse(p, null, out var c) ? c : tick?.Context ?? default;

@@ -41,10 +41,18 @@ public sealed class JobGrain(
         var errors = spec.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(spec));
         var job = JobState.Queued(spec);
-        // The create request's trace becomes the job's trace: every later decision about the job is a span in it.
+        // Each job gets a trace of its own, rooted here and linked to the create request: every later decision about
+        // the job is a span in it, so sampling the (many) requests never loses a job's story.
+        var request = Activity.Current;
+        Activity.Current = null;
+        using var root = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.JobSpan, ActivityKind.Internal, default(ActivityContext),
+            links: request is null ? null : [new ActivityLink(request.Context)]);
+        Activity.Current = request;
+        root?.SetTag(SchedulerDiagnostics.Tags.JobId, spec.Id);
+        root?.SetTag(SchedulerDiagnostics.Tags.Tenant, spec.TenantId);
         var record = new JobRecord(job, requestId, region, spec.Arrival, default,
-            [new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours", CurrentTraceId)],
-            Activity.Current?.Id);
+            [new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours", root?.TraceId.ToHexString())],
+            root?.Id);
         await SaveAsync(record, spec.Arrival);
         return record;
     }

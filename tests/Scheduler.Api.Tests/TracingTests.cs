@@ -66,10 +66,14 @@ public sealed class TracingTests : IAsyncLifetime
         Activity[] decisions;
         lock (_spans) decisions = _spans.Where(s => s.OperationName == SchedulerDiagnostics.DecisionSpan && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == jobId).ToArray();
         Assert.Equal(["place", "relocate"], decisions.Select(d => (string?)d.GetTagItem(SchedulerDiagnostics.Tags.DecisionKind)));
-        // One connected trace: the CreateJob request and every decision about the job share the job's trace id.
+        // One connected trace per job: its root (linked to the CreateJob request) and every decision about it.
         Assert.NotEmpty(explanation.TraceId);
         Assert.All(decisions, d => Assert.Equal(explanation.TraceId, d.TraceId.ToHexString()));
-        lock (_spans) Assert.Contains(_spans, s => s.TraceId.ToHexString() == explanation.TraceId && s.Kind == ActivityKind.Server);
+        Activity root;
+        lock (_spans) root = Assert.Single(_spans, s => s.OperationName == SchedulerDiagnostics.JobSpan && s.TraceId.ToHexString() == explanation.TraceId);
+        Assert.Equal(jobId, root.GetTagItem(SchedulerDiagnostics.Tags.JobId));
+        Assert.Single(root.Links);
+        Assert.All(decisions, d => Assert.Equal(root.SpanId, d.ParentSpanId));
         var relocation = decisions[1];
         Assert.Equal(("horinger", "ulanqab", "relocate-to-surplus", "traced"),
             ((string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.FromSite), (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.ToSite),

@@ -71,7 +71,18 @@ public sealed record Decision(
     RelocationCost? Relocation,
     double ExpectedGreenGainMegawattHours);
 
-/// <summary>A job left where it is this round, and why (e.g. waiting for surplus).</summary>
+/// <summary>Why a job was left waiting this round, as a stable machine-readable code.</summary>
+public static class DeferralReasons
+{
+    /// <summary>The job can wait, and no candidate site's surplus covers it now (temporal shifting).</summary>
+    public const string WaitingForSurplus = "waiting-for-surplus";
+    /// <summary>No site has enough free GPUs for the job.</summary>
+    public const string NoCapacity = "no-capacity";
+    /// <summary>Every candidate site was rejected by a filter.</summary>
+    public const string NoFeasibleSite = "no-feasible-site";
+}
+
+/// <summary>A job left where it is this round, and why (one of <see cref="DeferralReasons"/>).</summary>
 public readonly record struct Deferral(string JobId, string Reason);
 
 /// <summary>The outcome of one dispatch round.</summary>

@@ -143,14 +143,14 @@ public sealed class Dispatcher
         var maxFree = round.MaxFreeGpus();
         foreach (var job in jobs)
         {
-            if (job.Spec.Gpus > maxFree) { round.Defer(job, "no-capacity"); continue; }
+            if (job.Spec.Gpus > maxFree) { round.Defer(job, DeferralReasons.NoCapacity); continue; }
             var from = job.SiteId is null ? null : round.Site(job.SiteId);
             var candidates = from is null ? round.Sites : round.Reachable(from);
             var canWait = round.CanWait(job);
             // A job that can wait skips evaluation while no candidate could cover it with surplus: the common case at night.
             if (canWait && BestPossibleFraction(candidates, null, job.Spec.Gpus) < _options.StartGreenFraction)
             {
-                round.Defer(job, "waiting-for-surplus");
+                round.Defer(job, DeferralReasons.WaitingForSurplus);
                 continue;
             }
             var pipeline = canWait ? _stack.Flexible : _stack.Urgent;
@@ -158,7 +158,7 @@ public sealed class Dispatcher
             var to = pipeline.Evaluate(job, from, candidates, null, round.Now, round.MoveCost, 0, horizon);
             if (to is null)
             {
-                round.Defer(job, canWait ? "waiting-for-surplus" : "no-feasible-site");
+                round.Defer(job, canWait ? DeferralReasons.WaitingForSurplus : DeferralReasons.NoFeasibleSite);
                 continue;
             }
             var c = pipeline.CandidateFor(to);

@@ -11,10 +11,22 @@ using Scheduler.Grains;
 public sealed class SchedulerTracingOptions
 {
     /// <summary>
-    /// Share of new traces kept (parent-based: a span follows its parent's choice). Decision spans live in their job's
-    /// trace, so at the default every decision is kept. Default: 1.0.
+    /// Share of traces kept for everything but jobs and decisions (parent-based: a span follows its parent's choice).
+    /// Telemetry ingest makes four spans per sample, so the default keeps one trace in twenty; job roots and
+    /// decision spans are always kept. Default: 0.05.
     /// </summary>
-    public double SampleRatio { get; set; } = 1.0;
+    public double SampleRatio { get; set; } = 0.05;
+}
+
+/// <summary>Always keeps job and decision spans; everything else parent-based with a ratio.</summary>
+internal sealed class SchedulerSampler(double ratio) : Sampler
+{
+    private readonly Sampler _others = new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio));
+
+    public override SamplingResult ShouldSample(in SamplingParameters parameters) =>
+        SchedulerDiagnostics.IsAlwaysSampled(parameters.Name)
+            ? new SamplingResult(SamplingDecision.RecordAndSample)
+            : _others.ShouldSample(parameters);
 }
 
 public static class SchedulerTelemetryExtensions
@@ -34,7 +46,7 @@ public static class SchedulerTelemetryExtensions
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: "green-scheduler"))
             .WithTracing(t => t
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.SampleRatio)))
+                .SetSampler(new SchedulerSampler(options.SampleRatio))
                 .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"))
             .WithMetrics(m => m.AddMeter(SchedulerDiagnostics.SourceName).AddPrometheusExporter())
             .WithLogging();
