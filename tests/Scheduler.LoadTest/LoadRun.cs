@@ -1,0 +1,63 @@
+namespace Scheduler.LoadTest;
+
+/// <summary>
+/// One run on a fresh host: set up the load fleet, then telemetry ingest, then job creation. Before the measured runs,
+/// a throwaway warm-up run (tracing on, a small fleet) gets the process's code JIT-compiled to its final tier, so the
+/// first measured run does not pay for compilation the second one gets for free.
+/// </summary>
+internal static class LoadRun
+{
+    public static Task<RunResult> ExecuteAsync(LoadOptions options, bool tracing, CancellationToken cancellation) =>
+        ExecuteAsync(tracing ? "tracing on" : "tracing off", tracing, options.SampleRatio, options.SpanProfile, options.Sites, options.Plants, options.Streams,
+            options.Concurrency, options.Duration, options.Duration, cancellation);
+
+    public static Task<RunResult> WarmUpAsync(LoadOptions options, CancellationToken cancellation) =>
+        ExecuteAsync("warm-up", tracing: true, options.SampleRatio, spanProfile: false, Math.Min(15, options.Sites), Math.Min(100, options.Plants), options.Streams,
+            options.Concurrency, options.Warmup, options.Warmup / 3, cancellation);
+
+    private static async Task<RunResult> ExecuteAsync(string name, bool tracing, double? sampleRatio, bool spanProfile, int sites, int plants, int streams,
+        int concurrency, TimeSpan telemetryDuration, TimeSpan jobDuration, CancellationToken cancellation)
+    {
+        Console.Error.WriteLine($"== {name}: starting the host");
+        var host = await LoadHost.StartAsync(tracing, sampleRatio, spanProfile);
+        double residentMiB;
+        SetupResult setup;
+        TelemetryResult telemetry;
+        JobCreateResult jobs;
+        try
+        {
+            Console.Error.WriteLine($"== {name}: fleet set-up, {sites} sites, {plants} plants, {sites - 1} links");
+            (var fleet, setup) = await FleetSetup.RunAsync(host, sites, plants, cancellation);
+            Console.Error.WriteLine($"   {setup.Seconds:0.0} s; the fleet now has {setup.FleetSitesAfter} sites and {setup.FleetPlantsAfter} plants");
+
+            Console.Error.WriteLine($"== {name}: telemetry, {streams} streams, {telemetryDuration.TotalSeconds:0.#} s");
+            telemetry = await new TelemetryScenario(host, fleet, streams).RunAsync(telemetryDuration, $"telemetry, {name}", cancellation);
+            Console.Error.WriteLine($"   accepted {telemetry.Accepted:N0}, rejected {telemetry.Rejected:N0}: {telemetry.SamplesPerSecond:N0} samples/s over {telemetry.Seconds:0.0} s (the last reply came {telemetry.OverrunSeconds:0.0} s after the duration)");
+            PrintRuntime(telemetry.Runtime);
+            PrintProfile(telemetry.SpanProfile);
+
+            Console.Error.WriteLine($"== {name}: job creation, {concurrency} in flight, {jobDuration.TotalSeconds:0.#} s");
+            jobs = await new JobCreateScenario(host, fleet, concurrency).RunAsync(jobDuration, $"jobs, {name}", cancellation);
+            Console.Error.WriteLine($"   created {jobs.Created:N0} ({jobs.CreatesPerSecond:N0}/s), p50 {jobs.P50Ms:0.00} ms, p99 {jobs.P99Ms:0.00} ms, p99.9 {jobs.P999Ms:0.00} ms, errors {jobs.Errors}");
+            PrintRuntime(jobs.Runtime);
+            PrintProfile(jobs.SpanProfile);
+            residentMiB = Math.Round(Environment.WorkingSet / 1048576.0, 1);
+        }
+        finally
+        {
+            Console.Error.WriteLine($"== {name}: stopping the host");
+            await host.DisposeAsync();
+        }
+        return new RunResult(tracing ? "on" : "off", setup, telemetry, jobs, residentMiB, host.Spans?.Ended, host.Spans?.Exported);
+    }
+
+    private static void PrintRuntime(RuntimeStats r) =>
+        Console.Error.WriteLine($"   process: CPU {r.CpuSeconds:0.0} s ({r.CpuUtilisation:P0} of all cores), allocated {r.AllocatedMiB:N0} MiB, GC pauses {r.GcPauseMs:N0} ms (gen0 {r.Gen0}, gen1 {r.Gen1}, gen2 {r.Gen2}), {r.ThreadPoolThreads} thread-pool threads; other processes: {(r.OtherProcessesCpuSeconds is { } o ? $"{o:0.0} CPU s" : "n/a")}");
+
+    private static void PrintProfile(IReadOnlyList<SpanProfile>? profile)
+    {
+        if (profile is not { Count: > 0 }) return;
+        Console.Error.WriteLine("   spans by total duration (nested spans overlap): count, total ms, mean ms, max ms");
+        foreach (var p in profile) Console.Error.WriteLine($"     {p.Name + " (" + p.Kind + ")",-60} {p.Count,8:N0} {p.TotalMs,10:N0} {p.MeanMs,8:N2} {p.MaxMs,9:N1}");
+    }
+}
