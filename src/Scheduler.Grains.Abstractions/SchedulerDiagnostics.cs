@@ -26,6 +26,7 @@ public static class SchedulerDiagnostics
     public const string DecisionSpan = "scheduler.decision";
     public const string TickSpan = "scheduler.tick";
     public const string SiteStepSpan = "scheduler.site.step";
+    public const string TelemetrySampleSpan = "scheduler.telemetry.sample";
 
     /// <summary>Attribute names, all under <c>scheduler.*</c>.</summary>
     public static class Tags
@@ -34,6 +35,7 @@ public static class SchedulerDiagnostics
         public const string Tenant = "scheduler.tenant";
         public const string Region = "scheduler.region";
         public const string Site = "scheduler.site";
+        public const string Plant = "scheduler.plant";
         public const string DecisionKind = "scheduler.decision.kind";
         public const string Reason = "scheduler.decision.reason";
         public const string Detail = "scheduler.decision.detail";

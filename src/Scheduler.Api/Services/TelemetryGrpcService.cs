@@ -1,5 +1,6 @@
 namespace Scheduler.Api.Services;
 
+using System.Diagnostics;
 using Grpc.Core;
 using Scheduler.Api.V1;
 using Scheduler.Grains;
@@ -47,7 +48,21 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
         for (var i = 0; i < sample.Forecast.Count; i++) check.Check(sample.Forecast[i].Time is not null, $"forecast[{i}].time", "required");
         try { check.ThrowIfInvalid(); }
         catch (RpcException ex) { return ("request", ex.Status.Detail); }
-        var verdict = await grains.GetGrain<IPlantGrain>(sample.PlantId).ReportAsync(sample.ToModel()).WaitAsync(cancellation);
-        return verdict.Accepted ? (null, null) : (verdict.Field, verdict.Reason);
+        // Each sample is its own trace, sampled on its own (linked to the stream): a stream lives for hours and carries
+        // thousands of samples, so sampling the stream as one trace would trace all of them or none.
+        var stream = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.TelemetrySampleSpan, ActivityKind.Internal, default(ActivityContext),
+                links: stream is null ? null : [new ActivityLink(stream.Context)]);
+            span?.SetTag(SchedulerDiagnostics.Tags.Plant, sample.PlantId);
+            var verdict = await grains.GetGrain<IPlantGrain>(sample.PlantId).ReportAsync(sample.ToModel()).WaitAsync(cancellation);
+            return verdict.Accepted ? (null, null) : (verdict.Field, verdict.Reason);
+        }
+        finally
+        {
+            Activity.Current = stream;
+        }
     }
 }
