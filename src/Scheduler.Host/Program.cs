@@ -1,16 +1,4 @@
-using Scheduler.Api.Hosting;
-using Scheduler.Host.Demo;
 using Scheduler.Host.Hosting;
 
-var builder = WebApplication.CreateBuilder(SchedulerHostOptions.NormaliseArgs(args));
-builder.AddSchedulerHost();
-builder.AddSchedulerTelemetry();
-builder.AddSchedulerSilo();
-builder.Services.AddSchedulerApi();
-builder.AddInnerMongoliaFleet();
-
-var app = builder.Build();
-app.MapSchedulerApi();
-app.MapSchedulerHealth();
-app.MapSchedulerMetrics();
-app.Run();
+// The registrations (host options and endpoints, telemetry, silo, gRPC API, the built-in fleet) are in SchedulerApp.
+SchedulerApp.Build(args).Run();

@@ -6,9 +6,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Scheduler.Api.Hosting;
 using Scheduler.Grains;
-using Scheduler.Host.Demo;
 using Scheduler.Host.Hosting;
 
 /// <summary>
@@ -36,24 +34,17 @@ public sealed class SchedulerHost : IAsyncDisposable
     public static async Task<SchedulerHost> StartAsync(string dataDir, FakeTimeProvider time, Action<WebApplicationBuilder>? configure = null)
     {
         var ports = FreePorts(4);
-        var builder = WebApplication.CreateBuilder(SchedulerHostOptions.NormaliseArgs(
+        var app = SchedulerApp.Build(
         [
             "--no-demo", "--data-dir", dataDir,
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
             "--Scheduler:AutoTick=false", "--Logging:LogLevel:Default=Warning",
-        ]));
-        builder.Services.AddSingleton(new SchedulerClock(time));
-        configure?.Invoke(builder);
-        builder.AddSchedulerHost();
-        builder.AddSchedulerTelemetry();
-        builder.AddSchedulerSilo();
-        builder.Services.AddSchedulerApi();
-        builder.AddInnerMongoliaFleet();
-        var app = builder.Build();
-        app.MapSchedulerApi();
-        app.MapSchedulerHealth();
-        app.MapSchedulerMetrics();
+        ], builder =>
+        {
+            builder.Services.AddSingleton(new SchedulerClock(time));
+            configure?.Invoke(builder);
+        });
         await app.StartAsync();
         return new SchedulerHost(app, ports[0], ports[1], time);
     }

@@ -64,28 +64,18 @@ internal sealed class LoadHost : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. sampleRatio is { } ratio ? [$"--Scheduler:Tracing:SampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}"] : Array.Empty<string>(),
         ];
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = dataDir, Args = SchedulerHostOptions.NormaliseArgs(args) });
-        // Host logs (Warning and up) go to stderr with the progress lines; stdout is the results table.
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.AddSingleton(new SchedulerClock(TimeProvider.System));
-        builder.AddSchedulerHost();
-        SpanCounter? spans = null;
-        if (tracing)
+        SpanCounter? spans = tracing ? new SpanCounter(spanProfile) : null;
+        var app = SchedulerApp.Build(new WebApplicationOptions { ContentRootPath = dataDir, Args = args }, builder =>
         {
-            builder.AddSchedulerTelemetry();
-            var counter = spans = new SpanCounter(spanProfile);
+            // Host logs (Warning and up) go to stderr with the progress lines; stdout is the results table.
+            builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Services.AddSingleton(new SchedulerClock(TimeProvider.System));
             // Default batch settings, as the OTLP exporter uses them (a full queue drops spans: ended - exported).
-            builder.Services.ConfigureOpenTelemetryTracerProvider(t => t
-                .AddProcessor(counter)
-                .AddProcessor(new BatchActivityExportProcessor(counter.Exporter)));
-        }
-        builder.AddSchedulerSilo();
-        builder.Services.AddSchedulerApi();
-        builder.AddInnerMongoliaFleet();
-        var app = builder.Build();
-        app.MapSchedulerApi();
-        app.MapSchedulerHealth();
-        if (tracing) app.MapSchedulerMetrics();
+            if (spans is not null)
+                builder.Services.ConfigureOpenTelemetryTracerProvider(t => t
+                    .AddProcessor(spans)
+                    .AddProcessor(new BatchActivityExportProcessor(spans.Exporter)));
+        }, telemetry: tracing);
         await app.StartAsync();
         return new LoadHost(app, dataDir, ports[0], spans);
     }

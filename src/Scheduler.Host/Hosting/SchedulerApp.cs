@@ -1,0 +1,40 @@
+namespace Scheduler.Host.Hosting;
+
+using Scheduler.Api.Hosting;
+using Scheduler.Host.Demo;
+
+/// <summary>
+/// The embedded host, composed in one place: Program.cs, the end-to-end tests and the load tool all build it here,
+/// so they run the same registrations in the same order.
+/// </summary>
+public static class SchedulerApp
+{
+    /// <param name="options">Command line (in <see cref="WebApplicationOptions.Args"/>) and content root.</param>
+    /// <param name="configure">Runs before any registration: tests and tools put their clock or exporters here.</param>
+    /// <param name="telemetry">OpenTelemetry (traces, metrics, logs, <c>/metrics</c>); off only to measure its cost.</param>
+    public static WebApplication Build(WebApplicationOptions options, Action<WebApplicationBuilder>? configure = null, bool telemetry = true)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = SchedulerHostOptions.NormaliseArgs(options.Args ?? []),
+            ContentRootPath = options.ContentRootPath,
+            EnvironmentName = options.EnvironmentName,
+            ApplicationName = options.ApplicationName ?? typeof(SchedulerApp).Assembly.GetName().Name,
+        });
+        configure?.Invoke(builder);
+        builder.AddSchedulerHost();
+        if (telemetry) builder.AddSchedulerTelemetry();
+        builder.AddSchedulerSilo();
+        builder.Services.AddSchedulerApi();
+        builder.AddInnerMongoliaFleet();
+
+        var app = builder.Build();
+        app.MapSchedulerApi();
+        app.MapSchedulerHealth();
+        if (telemetry) app.MapSchedulerMetrics();
+        return app;
+    }
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool telemetry = true) =>
+        Build(new WebApplicationOptions { Args = args }, configure, telemetry);
+}
