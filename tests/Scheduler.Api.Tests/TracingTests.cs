@@ -17,8 +17,12 @@ public sealed class TracingTests : IAsyncLifetime
     private readonly List<Activity> _spans = [];
     private SchedulerHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await SchedulerHost.StartAsync(_dataDir, new FakeTimeProvider(HostFixture.Start),
-        b => b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans)));
+    // Every trace kept: these tests read the structure of traces, not the sampling.
+    public async Task InitializeAsync() => _host = await SchedulerHost.StartAsync(_dataDir, new FakeTimeProvider(HostFixture.Start), b =>
+    {
+        b.Configuration["Scheduler:Tracing:SampleRatio"] = "1";
+        b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
+    });
 
     public async Task DisposeAsync()
     {

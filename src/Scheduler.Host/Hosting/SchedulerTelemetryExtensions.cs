@@ -12,21 +12,30 @@ public sealed class SchedulerTracingOptions
 {
     /// <summary>
     /// Share of traces kept for everything but jobs and decisions (parent-based: a span follows its parent's choice).
-    /// Telemetry ingest makes four spans per sample, so the default keeps one trace in twenty; job roots and
+    /// Each telemetry sample is a trace of about five spans, so the default keeps one sample in twenty; job roots and
     /// decision spans are always kept. Default: 0.05.
     /// </summary>
     public double SampleRatio { get; set; } = 0.05;
 }
 
-/// <summary>Always keeps job and decision spans; everything else parent-based with a ratio.</summary>
+/// <summary>
+/// Always keeps job and decision spans. A trace may otherwise start only at an incoming request or at the scheduler's
+/// own work (a telemetry sample, a tick), sampled at the ratio; a grain call without a traced caller starts none. Without
+/// that rule every grain call under an unsampled telemetry sample would roll the dice again, several times per sample.
+/// </summary>
 internal sealed class SchedulerSampler(double ratio) : Sampler
 {
+    private const string RequestSpan = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
     private readonly Sampler _others = new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio));
 
-    public override SamplingResult ShouldSample(in SamplingParameters parameters) =>
-        SchedulerDiagnostics.IsAlwaysSampled(parameters.Name)
-            ? new SamplingResult(SamplingDecision.RecordAndSample)
-            : _others.ShouldSample(parameters);
+    public override SamplingResult ShouldSample(in SamplingParameters parameters)
+    {
+        if (SchedulerDiagnostics.IsAlwaysSampled(parameters.Name)) return new SamplingResult(SamplingDecision.RecordAndSample);
+        var isRoot = parameters.ParentContext.TraceId == default;
+        if (isRoot && parameters.Name != RequestSpan && !parameters.Name.StartsWith("scheduler.", StringComparison.Ordinal))
+            return new SamplingResult(SamplingDecision.Drop);
+        return _others.ShouldSample(parameters);
+    }
 }
 
 public static class SchedulerTelemetryExtensions
