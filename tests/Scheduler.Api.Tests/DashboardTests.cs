@@ -2,12 +2,8 @@ namespace Scheduler.Api.Tests;
 
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Microsoft.Extensions.Time.Testing;
 using Scheduler.Api.V1;
-using GenerationSample = Scheduler.Api.V1.GenerationSample;
 
 /// <summary>
 /// End to end with the real viewer: the Aspire dashboard binary (restored by tools/dashboard) receives the host's
@@ -24,7 +20,8 @@ public sealed class DashboardTests
         Skip.IfNot(File.Exists(binary),
             $"the Aspire dashboard (NuGet Aspire.Dashboard.Sdk.linux-x64 {PackageVersion}) is not restored at {binary}; run: dotnet restore tools/dashboard/Dashboard.csproj");
 
-        var (uiPort, otlpPort) = (FreePort(), FreePort());
+        var ports = SchedulerHost.FreePorts(2);
+        var (uiPort, otlpPort) = (ports[0], ports[1]);
         using var dashboard = Process.Start(new ProcessStartInfo(binary)
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
@@ -40,23 +37,19 @@ public sealed class DashboardTests
         dashboard.ErrorDataReceived += (_, _) => { };
         dashboard.BeginOutputReadLine();
         dashboard.BeginErrorReadLine();
-        var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-dashboard-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{uiPort}") };
             await WaitUntilAsync(async () => (await TryGetAsync(http, "/api/telemetry/traces")) is not null, TimeSpan.FromSeconds(60), "the dashboard did not start");
 
-            await using var host = await SchedulerHost.StartAsync(dataDir, new FakeTimeProvider(HostFixture.Start), b =>
+            await using var host = await SchedulerHost.StartFreshAsync(b =>
             {
                 // The standard OTEL_* settings, given as configuration rather than process environment.
                 b.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{otlpPort}";
                 b.Configuration["OTEL_BSP_SCHEDULE_DELAY"] = "200";
             });
             await host.TickAsync(TimeSpan.FromMinutes(1));
-            await new TelemetryService.TelemetryServiceClient(host.Channel).ReportGenerationAsync(new GenerationSample
-            {
-                PlantId = "horinger-wind", Megawatts = 200, Time = Timestamp.FromDateTimeOffset(host.Time.GetUtcNow()),
-            });
+            await host.PushWindAsync("horinger");
             var job = await new JobService.JobServiceClient(host.Channel).CreateJobAsync(new CreateJobRequest
             {
                 RequestId = "dash-1", Job = new JobSpec { Tenant = "viewer", Gpus = 64, WorkGpuHours = 100 },
@@ -75,7 +68,6 @@ public sealed class DashboardTests
         finally
         {
             if (!dashboard.HasExited) dashboard.Kill(entireProcessTree: true);
-            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
         }
     }
 
@@ -120,14 +112,5 @@ public sealed class DashboardTests
             Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(250);
         }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

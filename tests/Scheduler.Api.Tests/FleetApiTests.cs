@@ -61,8 +61,7 @@ public class FleetApiTests(HostFixture fixture)
     public async Task UpsertSite_AndUpsertPlant_AddToTheFleet()
     {
         // Its own host: a second region would change what the shared host's job tests may submit.
-        var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-upsert-" + Guid.NewGuid().ToString("N")[..8]);
-        await using var host = await SchedulerHost.StartAsync(dataDir, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(HostFixture.Start));
+        await using var host = await SchedulerHost.StartFreshAsync();
         var fleet = new FleetService.FleetServiceClient(host.Channel);
         var site = new Site
         {

@@ -1,36 +1,18 @@
 namespace Scheduler.Api.Tests;
 
-using Google.Protobuf.WellKnownTypes;
 using Scheduler.Api.V1;
 
 /// <summary>The whole path over gRPC: telemetry moves the surplus, WatchJob sees the job placed and relocated.</summary>
 public sealed class LifecycleApiTests : IAsyncLifetime
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "scheduler-lifecycle-" + Guid.NewGuid().ToString("N")[..8]);
     private SchedulerHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await SchedulerHost.StartAsync(_dataDir, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(HostFixture.Start));
+    public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    /// <summary>Pushes wind: the named site gets 300 MW, the others nothing.</summary>
-    private async Task WindAtAsync(string windySite)
-    {
-        using var call = new TelemetryService.TelemetryServiceClient(_host.Channel).PushGeneration();
-        foreach (var site in new[] { "horinger", "ulanqab", "baotou" })
-        {
-            await call.RequestStream.WriteAsync(new GenerationSample
-            {
-                PlantId = site + "-wind", Megawatts = site == windySite ? 200 : 0, Time = Timestamp.FromDateTimeOffset(_host.Time.GetUtcNow()),
-            });
-        }
-        await call.RequestStream.CompleteAsync();
-        Assert.Equal(3, (await call).Accepted);
-    }
+    /// <summary>Pushes wind: the named site gets 200 MW, the others nothing; all three samples must be accepted.</summary>
+    private async Task WindAtAsync(string windySite) => Assert.Equal(3, await _host.PushWindAsync(windySite));
 
     [Fact]
     public async Task WatchJob_SeesThePlacement_AndTheRelocationWhenTheWindMoves()

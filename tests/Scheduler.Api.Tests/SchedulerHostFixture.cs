@@ -2,10 +2,13 @@ namespace Scheduler.Api.Tests;
 
 using System.Net;
 using System.Net.Sockets;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Scheduler.Api.V1;
+using GenerationSample = Scheduler.Api.V1.GenerationSample;
 using Scheduler.Grains;
 using Scheduler.Host.Hosting;
 
@@ -15,6 +18,8 @@ using Scheduler.Host.Hosting;
 /// </summary>
 public sealed class SchedulerHost : IAsyncDisposable
 {
+    private string? _ownedDataDir;
+
     private SchedulerHost(WebApplication app, int grpcPort, int httpPort, FakeTimeProvider time)
     {
         App = app;
@@ -30,6 +35,15 @@ public sealed class SchedulerHost : IAsyncDisposable
     public FakeTimeProvider Time { get; }
     public GrpcChannel Channel { get; }
     public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>A host on a fresh temporary data directory, deleted when the host is disposed.</summary>
+    public static async Task<SchedulerHost> StartFreshAsync(Action<WebApplicationBuilder>? configure = null)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        var host = await StartAsync(dataDir, new FakeTimeProvider(HostFixture.Start), configure);
+        host._ownedDataDir = dataDir;
+        return host;
+    }
 
     public static async Task<SchedulerHost> StartAsync(string dataDir, FakeTimeProvider time, Action<WebApplicationBuilder>? configure = null)
     {
@@ -56,14 +70,33 @@ public sealed class SchedulerHost : IAsyncDisposable
         await Grains.GetGrain<IFleetGrain>(IFleetGrain.Key).TickAsync(Time.GetUtcNow());
     }
 
+    /// <summary>
+    /// Pushes one sample per built-in wind plant, stamped now: <paramref name="windySite"/> gets 200 MW, the others
+    /// nothing. Returns how many samples the scheduler accepted.
+    /// </summary>
+    public async Task<long> PushWindAsync(string windySite)
+    {
+        using var call = new TelemetryService.TelemetryServiceClient(Channel).PushGeneration();
+        foreach (var site in new[] { "horinger", "ulanqab", "baotou" })
+            await call.RequestStream.WriteAsync(new GenerationSample
+            {
+                PlantId = site + "-wind", Megawatts = site == windySite ? 200 : 0, Time = Timestamp.FromDateTimeOffset(Time.GetUtcNow()),
+            });
+        await call.RequestStream.CompleteAsync();
+        return (await call).Accepted;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        if (_ownedDataDir is not null)
+            try { Directory.Delete(_ownedDataDir, recursive: true); } catch (IOException) { }
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary>Loopback ports free right now (bound, read, released).</summary>
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         listeners.ForEach(l => l.Start());
@@ -77,17 +110,11 @@ public sealed class SchedulerHost : IAsyncDisposable
 public sealed class HostFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "scheduler-api-tests-" + Guid.NewGuid().ToString("N")[..8]);
-
     public SchedulerHost Host { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Host = await SchedulerHost.StartAsync(_dataDir, new FakeTimeProvider(Start));
+    public async Task InitializeAsync() => Host = await SchedulerHost.StartFreshAsync();
 
-    public async Task DisposeAsync()
-    {
-        await Host.DisposeAsync();
-        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
-    }
+    public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]

@@ -2,45 +2,27 @@ namespace Scheduler.Api.Tests;
 
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using OpenTelemetry.Trace;
 using Scheduler.Api.V1;
 using Scheduler.Grains;
-using GenerationSample = Scheduler.Api.V1.GenerationSample;
 
 /// <summary>Decisions as traces and metrics, read back through an in-memory exporter and a meter listener.</summary>
 public sealed class TracingTests : IAsyncLifetime
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "scheduler-tracing-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<Activity> _spans = [];
     private SchedulerHost _host = null!;
 
     // Every trace kept: these tests read the structure of traces, not the sampling.
-    public async Task InitializeAsync() => _host = await SchedulerHost.StartAsync(_dataDir, new FakeTimeProvider(HostFixture.Start), b =>
+    public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync(b =>
     {
         b.Configuration["Scheduler:Tracing:SampleRatio"] = "1";
         b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
     });
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task WindAtAsync(string windySite)
-    {
-        using var call = new TelemetryService.TelemetryServiceClient(_host.Channel).PushGeneration();
-        foreach (var site in new[] { "horinger", "ulanqab", "baotou" })
-            await call.RequestStream.WriteAsync(new GenerationSample
-            {
-                PlantId = site + "-wind", Megawatts = site == windySite ? 200 : 0, Time = Timestamp.FromDateTimeOffset(_host.Time.GetUtcNow()),
-            });
-        await call.RequestStream.CompleteAsync();
-        await call;
-    }
+    private Task WindAtAsync(string windySite) => _host.PushWindAsync(windySite);
 
     /// <summary>Places a job where the wind is, then moves the wind: the job is placed, then relocated.</summary>
     private async Task<string> PlaceThenRelocateAsync()
