@@ -20,6 +20,8 @@ public static class DecisionReasons
     public const string GreenSurplus = "green-surplus";
     /// <summary>No site had surplus, but the job cannot wait (not interruptible, or waited too long): best site wins.</summary>
     public const string CannotWait = "cannot-wait";
+    /// <summary>A carbon-blind policy starts every job as soon as GPUs are free (<see cref="PolicyOptions.GreenAware"/> off).</summary>
+    public const string CarbonBlind = "carbon-blind";
     /// <summary>The deadline is near: run on battery or grid rather than miss it.</summary>
     public const string DeadlineGuard = "deadline-guard";
     /// <summary>The source site is in deficit and the destination's surplus gains more green energy than the move costs.</summary>

@@ -42,7 +42,7 @@ public sealed class Dispatcher
     public DispatchPlan Decide(FleetSnapshot fleet)
     {
         var round = new Round(fleet, _options);
-        Relocate(round);
+        if (_options.GreenAware) Relocate(round);
         Pause(round);
         Start(round, round.Paused);
         Start(round, round.Queued);
@@ -163,7 +163,8 @@ public sealed class Dispatcher
             }
             var c = pipeline.CandidateFor(to);
             var reason = canWait ? DecisionReasons.GreenSurplus
-                : round.MustRunNow(job) ? DecisionReasons.DeadlineGuard : DecisionReasons.CannotWait;
+                : round.MustRunNow(job) ? DecisionReasons.DeadlineGuard
+                : _options.GreenAware ? DecisionReasons.CannotWait : DecisionReasons.CarbonBlind;
             var kind = job.Status == JobStatus.Queued ? DecisionKind.Place : DecisionKind.Resume;
             round.Decide(new Decision(kind, job.Id, job.SiteId, to.Id, reason,
                 string.Create(CultureInfo.InvariantCulture, $"{to.Id}: surplus covers {c.GreenFractionNow:P0} of {c.JobPowerMegawatts:0.###} MW; slack {Hours(job.Slack(round.Now))}"),
@@ -195,7 +196,9 @@ public sealed class Dispatcher
             _runningBySite = new List<JobState>[fleet.Sites.Count];
             for (var i = 0; i < fleet.Sites.Count; i++)
             {
-                var view = new SiteView(fleet.Sites[i], i);
+                // Without forecasts a site's supply is assumed to hold (persistence), which is what an empty forecast means.
+                var snapshot = options.UseForecast || fleet.Sites[i].Forecast.Count == 0 ? fleet.Sites[i] : fleet.Sites[i] with { Forecast = [] };
+                var view = new SiteView(snapshot, i);
                 Sites[i] = view;
                 _byId.Add(view.Id, view);
                 _runningBySite[i] = [];
@@ -274,7 +277,7 @@ public sealed class Dispatcher
 
         /// <summary>An interruptible job with slack may wait for surplus; without a deadline, for at most MaxQueueWait.</summary>
         public bool CanWait(JobState job) =>
-            job.Spec.Interruptible && !MustRunNow(job)
+            _options.GreenAware && job.Spec.Interruptible && !MustRunNow(job)
             && (job.Spec.Deadline is not null || Now - (job.LastTransitionAt ?? job.Spec.Arrival) < _options.MaxQueueWait);
 
         public RelocationCost? MoveCost(JobState job, SiteView from, SiteView to)

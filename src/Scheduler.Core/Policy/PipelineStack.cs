@@ -11,13 +11,16 @@ public sealed class PipelineStack
     public PipelineStack(PolicyOptions options)
     {
         // Scorers are the same everywhere; only the filters differ by what the job is asking for.
-        (ISiteScorer, double)[] scorers =
-        [
-            (new GreenHeadroomScorer(), options.GreenHeadroomWeight),
-            (new ForecastHeadroomScorer(), options.ForecastHeadroomWeight),
-            (new BatteryStateScorer(), options.BatteryStateWeight),
-            (new RelocationCostScorer(), options.RelocationCostWeight),
-        ];
+        // A carbon-blind policy only spreads load.
+        (ISiteScorer, double)[] scorers = options.GreenAware
+            ?
+            [
+                (new GreenHeadroomScorer(), options.GreenHeadroomWeight),
+                (new ForecastHeadroomScorer(), options.ForecastHeadroomWeight),
+                (new BatteryStateScorer(), options.BatteryStateWeight),
+                (new RelocationCostScorer(), options.RelocationCostWeight),
+            ]
+            : [(new LeastLoadedScorer(), 1)];
 
         // Hard constraints come first and cheapest first: allowed sites and relocatability are lookups, and capacity
         // precedes deadline because a full site is the common rejection at scale. Sites without a link from where a

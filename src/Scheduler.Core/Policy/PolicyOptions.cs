@@ -48,6 +48,54 @@ public sealed class PolicyOptions
     /// <summary>An interruptible job without a deadline waits for surplus at most this long after arrival. Default: 24 hours.</summary>
     public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Whether the policy acts on green power at all: relocates towards surplus, pauses on deficit and lets jobs wait
+    /// for surplus. Off, it is a carbon-blind batch scheduler: every job starts as soon as GPUs are free, at the least
+    /// loaded site, and is paused only on a physical shortfall. Default: true.
+    /// </summary>
+    public bool GreenAware { get; set; } = true;
+
+    /// <summary>Whether the plants' forecasts are read; off, every site's supply is assumed to stay as it is now. Default: true.</summary>
+    public bool UseForecast { get; set; } = true;
+
+    /// <summary>The named policies a region can run (<see cref="ForPolicy"/>).</summary>
+    public static IReadOnlyList<string> PolicyNames { get; } = [SchedulerPolicy, GreedyPolicy, AgnosticPolicy];
+
+    /// <summary>Ours: these options as configured.</summary>
+    public const string SchedulerPolicy = "scheduler";
+
+    /// <summary>Follows the current surplus: no forecast, no relocation margin, no cooldown, green headroom only.</summary>
+    public const string GreedyPolicy = "greedy";
+
+    /// <summary>Carbon-blind: least-loaded placement, no relocation, no waiting (<see cref="GreenAware"/> off).</summary>
+    public const string AgnosticPolicy = "agnostic";
+
+    /// <summary>
+    /// The options of a named policy, derived from these (so costs such as transfer energy and the deadline guard stay
+    /// the same and only the behaviour differs). Throws <see cref="ArgumentException"/> for an unknown name.
+    /// </summary>
+    public PolicyOptions ForPolicy(string name)
+    {
+        var o = (PolicyOptions)MemberwiseClone();
+        switch (name)
+        {
+            case SchedulerPolicy:
+                return o;
+            case GreedyPolicy:
+                o.UseForecast = false;
+                o.RelocationMarginFactor = 1;
+                o.Cooldown = TimeSpan.Zero;
+                (o.GreenHeadroomWeight, o.ForecastHeadroomWeight, o.BatteryStateWeight, o.RelocationCostWeight) = (1, 0, 0, 0);
+                return o;
+            case AgnosticPolicy:
+                o.GreenAware = false;
+                o.UseForecast = false;
+                return o;
+            default:
+                throw new ArgumentException($"policy: unknown policy '{name}'; known: {string.Join(", ", PolicyNames)}", nameof(name));
+        }
+    }
+
     /// <summary>Returns the configuration errors (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -35,3 +35,12 @@ public sealed class RelocationCostScorer : ISiteScorer
     public string Name => ScorerName;
     public double Score(in Candidate c) => c.ChangesSite && c.Move is { } move ? -move.TotalMegawattHours : 0;
 }
+
+/// <summary>Fraction of the site's GPUs still free after the job is added: spreads load, blind to power.</summary>
+public sealed class LeastLoadedScorer : ISiteScorer
+{
+    public const string ScorerName = "least-loaded";
+    public string Name => ScorerName;
+    public double Score(in Candidate c) =>
+        c.Site.Spec.GpuCount > 0 ? (c.FreeGpus - c.Job.Spec.Gpus) / (double)c.Site.Spec.GpuCount : 0;
+}
