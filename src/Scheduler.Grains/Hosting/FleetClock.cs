@@ -6,10 +6,22 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 /// <summary>
-/// The fleet's heartbeat in live operation: every <see cref="SchedulerOptions.TickInterval"/> of real time it ticks
-/// the fleet to the scheduler clock's "now". Replay turns it off and ticks on its virtual clock instead.
+/// Whether this silo drives the fleet clock right now. With several silos exactly one should: every silo ticking would
+/// multiply the dispatcher's work and, where silo clocks differ, hand it ticks out of time order. With no lease
+/// registered (the single embedded silo) the silo always ticks.
 /// </summary>
-public sealed partial class FleetClock(IGrainFactory grains, SchedulerClock clock, IOptions<SchedulerOptions> options, ILogger<FleetClock> logger)
+public interface IFleetClockLease
+{
+    bool IsHeld { get; }
+}
+
+/// <summary>
+/// The fleet's heartbeat in live operation: every <see cref="SchedulerOptions.TickInterval"/> of real time it ticks
+/// the fleet to the scheduler clock's "now", on the silo holding the <see cref="IFleetClockLease"/> if there is one.
+/// Replay turns it off and ticks on its virtual clock instead.
+/// </summary>
+public sealed partial class FleetClock(IGrainFactory grains, SchedulerClock clock, IOptions<SchedulerOptions> options, ILogger<FleetClock> logger,
+    IFleetClockLease? lease = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,6 +33,7 @@ public sealed partial class FleetClock(IGrainFactory grains, SchedulerClock cloc
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                if (lease is { IsHeld: false }) continue;
                 try
                 {
                     await fleet.TickAsync(clock.GetUtcNow());

@@ -24,7 +24,7 @@ public static class SchedulerApp
         configure?.Invoke(builder);
         builder.AddSchedulerHost();
         if (telemetry) builder.AddSchedulerTelemetry();
-        builder.AddSchedulerSilo();
+        builder.AddSchedulerClustering(); // the silo: embedded (SQLite) or a Redis cluster, per section Cluster
         builder.Services.AddSchedulerApi();
         builder.AddInnerMongoliaFleet();
 
