@@ -11,6 +11,11 @@ using Scheduler.Storage.Sqlite.Hosting;
 /// whose ETag does not match the stored one fails with <see cref="InconsistentStateException"/>, as Orleans' own
 /// providers do. The database runs in WAL mode, so a killed process loses no committed write.
 /// </summary>
+/// <remarks>
+/// A clear keeps the row as a tombstone (an empty payload) with its version moved on, rather than deleting it: were the
+/// row deleted, a later write would start again at version 1, and a writer still holding ETag "1" from before the clear
+/// would overwrite the new record unnoticed (the ABA case, caught by the storage conformance suite).
+/// </remarks>
 public sealed class SqliteGrainStorage : IGrainStorage
 {
     private readonly string _connectionString;
@@ -48,9 +53,11 @@ public sealed class SqliteGrainStorage : IGrainStorage
         }
         var version = reader.GetInt64(0);
         var payload = (byte[])reader.GetValue(1);
-        grainState.State = _serializer.Deserialize<T>(payload);
+        var cleared = payload.Length == 0;
+        // A tombstone reads as no record, but its version is the ETag the next write must present.
+        grainState.State = cleared ? Activator.CreateInstance<T>() : _serializer.Deserialize<T>(payload);
         grainState.ETag = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        grainState.RecordExists = true;
+        grainState.RecordExists = !cleared;
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -82,19 +89,29 @@ public sealed class SqliteGrainStorage : IGrainStorage
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (grainState.ETag is not null)
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$name", stateName);
+        command.Parameters.AddWithValue("$id", grainId.ToString());
+        string? etag = null;
+        if (grainState.ETag is null)
         {
-            await using var connection = await OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM grain_state WHERE state_name = $name AND grain_id = $id AND version = $version";
-            command.Parameters.AddWithValue("$name", stateName);
-            command.Parameters.AddWithValue("$id", grainId.ToString());
-            command.Parameters.AddWithValue("$version", ParseETag(grainState.ETag));
+            // The holder believes there is no record: true if there is none, or only a tombstone; stale otherwise.
+            command.CommandText = "SELECT count(*) FROM grain_state WHERE state_name = $name AND grain_id = $id AND length(payload) > 0";
+            if (Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) != 0)
+                throw new InconsistentStateException($"stale clear of '{stateName}' for {grainId}: a record exists, the ETag is none", "unknown", "none");
+        }
+        else
+        {
+            var expected = ParseETag(grainState.ETag);
+            command.CommandText = "UPDATE grain_state SET version = version + 1, payload = x'' WHERE state_name = $name AND grain_id = $id AND version = $version";
+            command.Parameters.AddWithValue("$version", expected);
             if (await command.ExecuteNonQueryAsync() != 1)
-                throw new InconsistentStateException($"stale clear of '{stateName}' for {grainId}", "unknown", grainState.ETag);
+                throw new InconsistentStateException($"stale clear of '{stateName}' for {grainId}: stored version differs from ETag '{grainState.ETag}'", "unknown", grainState.ETag);
+            etag = (expected + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         grainState.State = Activator.CreateInstance<T>();
-        grainState.ETag = null;
+        grainState.ETag = etag;
         grainState.RecordExists = false;
     }
 
