@@ -100,6 +100,11 @@ public interface IDispatcherGrain : IGrainWithStringKey
 
     Task<TickReport> TickAsync(RegionTick tick);
 
+    /// <summary>Switches the region to a named policy (see PolicyOptions.PolicyNames); unknown names are refused.</summary>
+    Task SetPolicyAsync(string name);
+
+    Task<string> GetPolicyAsync();
+
     Task<JobPage> ListJobsAsync(JobQuery query);
 
     /// <summary>Every job's summary (for energy reports).</summary>

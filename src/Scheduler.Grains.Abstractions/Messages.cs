@@ -78,7 +78,8 @@ public sealed record SiteStatus(
     [property: Id(11)] EnergyLedger Ledger,
     [property: Id(12)] IReadOnlyList<PlantOutput> Plants,
     [property: Id(13)] IReadOnlyList<ForecastPoint> Forecast,
-    [property: Id(14)] TimeSpan PlantStaleAfter)
+    [property: Id(14)] TimeSpan PlantStaleAfter,
+    [property: Id(15)] double SteppedGreenMegawatts = 0)
 {
     /// <summary>Whether a plant's output is too old to count.</summary>
     public bool IsStale(PlantOutput output, DateTimeOffset now) => now - output.At > PlantStaleAfter;
@@ -151,12 +152,13 @@ public sealed record RegionTick(
     [property: Id(1)] IReadOnlyList<string> SiteIds,
     [property: Id(2)] IReadOnlyList<LinkSpec> Links);
 
-/// <summary>What a region tick did.</summary>
+/// <summary>What a region tick did, and its sites after it (their last step, and the jobs bound until the next tick).</summary>
 [GenerateSerializer, Immutable]
 public sealed record TickReport(
     [property: Id(0)] DateTimeOffset Now,
     [property: Id(1)] IReadOnlyList<Decision> Decisions,
-    [property: Id(2)] int ActiveJobs);
+    [property: Id(2)] int ActiveJobs,
+    [property: Id(3)] IReadOnlyList<SiteStatus> Sites);
 
 /// <summary>The fleet's configuration.</summary>
 [GenerateSerializer, Immutable]

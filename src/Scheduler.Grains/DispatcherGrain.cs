@@ -14,6 +14,9 @@ public sealed class DispatcherGrainState
 {
     /// <summary>Every job of the region, terminal ones too, in creation order.</summary>
     [Id(0)] public List<JobSummary> Catalog { get; set; } = [];
+
+    /// <summary>The named policy this region runs (<see cref="PolicyOptions.PolicyNames"/>).</summary>
+    [Id(1)] public string Policy { get; set; } = PolicyOptions.SchedulerPolicy;
 }
 
 /// <summary>
@@ -26,7 +29,7 @@ public sealed partial class DispatcherGrain(
     SchedulerMetrics metrics,
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
-    private readonly Dispatcher _dispatcher = new(policy.Value);
+    private Dispatcher _dispatcher = null!;
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
@@ -36,6 +39,7 @@ public sealed partial class DispatcherGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _dispatcher = new Dispatcher(policy.Value.ForPolicy(state.State.Policy));
         var catalog = state.State.Catalog;
         for (var i = 0; i < catalog.Count; i++) _index[catalog[i].State.Id] = i;
         // The job grains hold the truth; reload every live job from them.
@@ -43,6 +47,16 @@ public sealed partial class DispatcherGrain(
         foreach (var record in await Task.WhenAll(live))
             if (record is not null) Track(record);
     }
+
+    public async Task SetPolicyAsync(string name)
+    {
+        // ForPolicy refuses an unknown name before anything changes.
+        _dispatcher = new Dispatcher(policy.Value.ForPolicy(name));
+        state.State.Policy = name;
+        await state.WriteStateAsync();
+    }
+
+    public Task<string> GetPolicyAsync() => Task.FromResult(state.State.Policy);
 
     public async Task TrackAsync(JobRecord job)
     {
@@ -105,7 +119,9 @@ public sealed partial class DispatcherGrain(
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
         metrics.JobsCounted(region, state.State.Catalog.Select(s => s.State.Status));
         await SaveIfDirtyAsync();
-        _lastTick = new TickReport(now, applied, _active.Count);
+        // The sites as the decisions left them: who runs where until the next tick.
+        var after = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).GetAsync()));
+        _lastTick = new TickReport(now, applied, _active.Count, after.OfType<SiteStatus>().ToList());
         return _lastTick;
     }
 

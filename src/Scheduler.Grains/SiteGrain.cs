@@ -21,6 +21,8 @@ public sealed class SiteGrainState
     [Id(5)] public Dictionary<string, long> Epochs { get; set; } = new(StringComparer.Ordinal);
     [Id(6)] public Dictionary<string, PlantOutput> Plants { get; set; } = new(StringComparer.Ordinal);
     [Id(7)] public SiteStepResultSummary? Last { get; set; }
+    /// <summary>Each plant's output before its latest, so a step is credited with what held during it.</summary>
+    [Id(8)] public Dictionary<string, PlantOutput> PreviousPlants { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>The last step's power balance, kept for status queries.</summary>
@@ -62,8 +64,16 @@ public sealed class SiteGrain(
     public Task UpdatePlantOutputAsync(PlantOutput output)
     {
         // Kept in memory and written with the next step: a lost sample is replaced by the plant's next one.
-        if (output.NameplateMegawatts <= 0) S.Plants.Remove(output.PlantId);
-        else S.Plants[output.PlantId] = output;
+        if (output.NameplateMegawatts <= 0)
+        {
+            S.Plants.Remove(output.PlantId);
+            S.PreviousPlants.Remove(output.PlantId);
+        }
+        else
+        {
+            if (S.Plants.TryGetValue(output.PlantId, out var latest) && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
+            S.Plants[output.PlantId] = output;
+        }
         return Task.CompletedTask;
     }
 
@@ -150,8 +160,11 @@ public sealed class SiteGrain(
         double mw = 0, weighted = 0, nameplate = 0;
         double? celsius = null;
         DateTimeOffset newest = DateTimeOffset.MinValue;
-        foreach (var p in S.Plants.Values)
+        foreach (var latest in S.Plants.Values)
         {
+            // A sample newer than `at` did not hold yet at `at`: the one before it did (the step that just ended
+            // must not be credited with the output reported for its end).
+            var p = latest.At > at && S.PreviousPlants.TryGetValue(latest.PlantId, out var previous) && previous.At <= at ? previous : latest;
             nameplate += p.NameplateMegawatts;
             weighted += p.NameplateMegawatts * p.GreenPriceCnyPerKilowattHour;
             if (at - p.At > stale) continue; // silent plant: counts as 0 MW
@@ -184,6 +197,7 @@ public sealed class SiteGrain(
         var load = last?.LoadMegawatts ?? spec.BaseLoadFacilityMegawatts(celsius);
         return new SiteStatus(spec, S.SteppedAt, supply, load, last?.BatteryMegawatts ?? 0, S.StateOfChargeMegawattHours,
             last?.GridImportMegawatts ?? 0, last?.CurtailmentMegawatts ?? 0, last?.ShortfallMegawatts ?? 0, celsius,
-            S.Jobs.Values.ToList(), S.Ledger, S.Plants.Values.ToList(), Forecast(now), options.Value.PlantStaleAfter);
+            S.Jobs.Values.ToList(), S.Ledger, S.Plants.Values.ToList(), Forecast(now), options.Value.PlantStaleAfter,
+            last?.GreenSupplyMegawatts ?? 0);
     }
 }

@@ -16,12 +16,13 @@ public static class SchedulerApiExtensions
         return services;
     }
 
-    /// <summary>Maps JobService, TelemetryService, FleetService, grpc.health.v1.Health and reflection.</summary>
+    /// <summary>Maps JobService, TelemetryService, FleetService, ReplayService (refusing calls outside replay mode), grpc.health.v1.Health and reflection.</summary>
     public static IEndpointRouteBuilder MapSchedulerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<JobGrpcService>();
         endpoints.MapGrpcService<TelemetryGrpcService>();
         endpoints.MapGrpcService<FleetGrpcService>();
+        endpoints.MapGrpcService<ReplayGrpcService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();
         return endpoints;

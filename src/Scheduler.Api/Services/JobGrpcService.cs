@@ -33,10 +33,17 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock)
         var sites = fleet.Sites.ToDictionary(s => s.Id, StringComparer.Ordinal);
         for (var i = 0; i < spec.AllowedSites.Count; i++)
             check.Check(sites.ContainsKey(spec.AllowedSites[i]), $"job.allowed_sites[{i}]", $"no site '{spec.AllowedSites[i]}'");
-        var candidates = spec.AllowedSites.Count > 0 ? spec.AllowedSites.Where(sites.ContainsKey).Select(id => sites[id]).ToList() : fleet.Sites.ToList();
+        if (spec.Region.Length > 0)
+            check.Id(spec.Region, "job.region").Check(fleet.Sites.Any(s => s.Region == spec.Region), "job.region", $"no site in region '{spec.Region}'");
+        var candidates = (spec.AllowedSites.Count > 0 ? spec.AllowedSites.Where(sites.ContainsKey).Select(id => sites[id]) : fleet.Sites)
+            .Where(s => spec.Region.Length == 0 || s.Region == spec.Region).ToList();
         var regions = candidates.Select(s => s.Region).Distinct().ToList();
         check.Check(fleet.Sites.Count > 0, "job.allowed_sites", "the fleet has no sites yet")
-            .Check(regions.Count <= 1, "job.allowed_sites", $"sites span several regions ({string.Join(", ", regions)}); name sites of one region")
+            .Check(regions.Count <= 1, spec.AllowedSites.Count > 0 ? "job.allowed_sites" : "job.region",
+                spec.AllowedSites.Count > 0 ? $"sites span several regions ({string.Join(", ", regions)}); name sites of one region"
+                    : $"the fleet has several regions ({string.Join(", ", regions)}); name one")
+            .Check(spec.Region.Length == 0 || spec.AllowedSites.Count == 0 || candidates.Count == spec.AllowedSites.Count(sites.ContainsKey),
+                "job.allowed_sites", $"every allowed site must be in region '{spec.Region}'")
             .Check(candidates.Count == 0 || spec.Gpus <= candidates.Max(s => s.GpuCount), "job.gpus",
                 $"{spec.Gpus} GPUs exceed the largest candidate site ({(candidates.Count == 0 ? 0 : candidates.Max(s => s.GpuCount))} GPUs)");
         check.ThrowIfInvalid();

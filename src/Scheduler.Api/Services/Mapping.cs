@@ -133,6 +133,7 @@ internal static class Mapping
             StateOfChargeFraction = s.Spec.Battery.CapacityMegawattHours > 0 ? s.StateOfChargeMegawattHours / s.Spec.Battery.CapacityMegawattHours : 0,
             GridImportMw = s.GridImportMegawatts, CurtailmentMw = s.CurtailmentMegawatts, ShortfallMw = s.ShortfallMegawatts,
             ExportMw = s.ExportMegawatts, OutsideCelsius = s.OutsideCelsius, UsedGpus = s.UsedGpus, Ledger = s.Ledger.ToProto(),
+            SteppedGreenSupplyMw = s.SteppedGreenMegawatts,
         };
         p.Jobs.AddRange(s.Jobs.Select(a => new V1.SiteJob
         {

@@ -134,11 +134,13 @@ internal sealed class DemoJobTrickle(IOptions<SchedulerHostOptions> options, Sch
 
 public static class InnerMongoliaFleetExtensions
 {
-    /// <summary>The built-in fleet (configured on first start), and unless <c>--no-demo</c>, its telemetry and demo jobs.</summary>
+    /// <summary>The built-in fleet (configured on first start; not in replay mode), and unless <c>--no-demo</c>, its telemetry and demo jobs.</summary>
     public static WebApplicationBuilder AddInnerMongoliaFleet(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHostedService<FleetBootstrap>();
         var options = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        // A replay brings its own fleet.
+        if (options.Replay) return builder;
+        builder.Services.AddHostedService<FleetBootstrap>();
         if (!options.Demo) return builder;
         // Hourly weather at high speed: a plant is stale only after three real seconds without a sample.
         builder.Services.PostConfigure<SchedulerOptions>(o => o.PlantStaleAfter = TimeSpan.FromSeconds(3 * options.EffectiveSpeed));

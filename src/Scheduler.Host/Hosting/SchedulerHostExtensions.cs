@@ -26,8 +26,13 @@ public static class SchedulerHostExtensions
             k.ListenLocalhost(options.HttpPort, o => o.Protocols = HttpProtocols.Http1);
         });
 
-        // Only the scheduler's clock runs fast; Orleans keeps the real-time TimeProvider.
-        if (options.EffectiveSpeed != 1)
+        // Only the scheduler's clock runs fast (or, in replay, stands still until moved); Orleans keeps real time.
+        if (options.Replay)
+        {
+            builder.Services.AddSingleton(new SchedulerClock(new ReplayClock()));
+            builder.Services.PostConfigure<SchedulerOptions>(o => o.AutoTick = false);
+        }
+        else if (options.EffectiveSpeed != 1)
         {
             var clock = new AcceleratedTimeProvider(options.EffectiveSpeed, Path.Combine(options.DataDir, "clock.txt"));
             builder.Services.AddSingleton(clock);
@@ -37,14 +42,18 @@ public static class SchedulerHostExtensions
         return builder;
     }
 
-    /// <summary>One embedded silo: localhost clustering, SQLite grain storage in the data directory, the scheduler grains.</summary>
+    /// <summary>One embedded silo: localhost clustering, SQLite grain storage in the data directory (in memory for a replay), the scheduler grains.</summary>
     public static WebApplicationBuilder AddSchedulerSilo(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(options.SiloPort, options.GatewayPort)
-            .AddSqliteGrainStorageAsDefault(o => o.DatabasePath = Path.Combine(options.DataDir, "scheduler.db"))
-            .AddSchedulerGrains(builder.Configuration));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+            // A replay is recomputed from its inputs, never recovered: durable writes would only slow it down.
+            if (options.Replay) silo.AddMemoryGrainStorageAsDefault();
+            else silo.AddSqliteGrainStorageAsDefault(o => o.DatabasePath = Path.Combine(options.DataDir, "scheduler.db"));
+            silo.AddSchedulerGrains(builder.Configuration);
+        });
         return builder;
     }
 

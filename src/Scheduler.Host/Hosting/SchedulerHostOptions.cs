@@ -32,6 +32,12 @@ public sealed class SchedulerHostOptions
     /// <summary>Seconds of real time between demo job submissions. Default: 4.</summary>
     public double DemoJobIntervalSeconds { get; set; } = 4;
 
+    /// <summary>
+    /// Replay mode [--replay]: the scheduler's clock is virtual and moves only through <c>ReplayService</c>, the fleet
+    /// ticks only when told to, and the demo is off. Default: false.
+    /// </summary>
+    public bool Replay { get; set; }
+
     public double EffectiveSpeed => Speed ?? (Demo ? 720 : 1);
 
     public IReadOnlyList<string> Validate()
@@ -43,6 +49,8 @@ public sealed class SchedulerHostOptions
         if (string.IsNullOrWhiteSpace(DataDir)) errors.Add($"{Section}:DataDir must not be empty");
         if (!(EffectiveSpeed is > 0 and <= 1_000_000)) errors.Add($"{Section}:Speed must be in (0, 1000000], was {EffectiveSpeed}");
         if (!(DemoJobIntervalSeconds > 0)) errors.Add($"{Section}:DemoJobIntervalSeconds must be > 0");
+        if (Replay && Demo) errors.Add($"{Section}: Replay and Demo exclude each other (--replay turns the demo off)");
+        if (Replay && Speed is not null) errors.Add($"{Section}: Speed has no meaning in replay mode (the replay sets the clock)");
         return errors;
     }
 
@@ -65,6 +73,7 @@ public sealed class SchedulerHostOptions
         {
             var arg = args[i];
             if (arg == "--no-demo") { result.Add($"--{Section}:Demo=false"); continue; }
+            if (arg == "--replay") { result.Add($"--{Section}:Replay=true"); result.Add($"--{Section}:Demo=false"); continue; }
             var eq = arg.IndexOf('=');
             var key = eq > 0 ? arg[..eq] : arg;
             if (Switches.TryGetValue(key, out var mapped))

@@ -1,0 +1,65 @@
+namespace Scheduler.Replay.Driver;
+
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Scheduler.Host.Hosting;
+
+/// <summary>
+/// The whole system in this process, started in replay mode (virtual clock, no demo, in-memory state) on free
+/// loopback ports: what <c>replay</c> drives when no <c>--address</c> is given. Tracing is off, as nothing would
+/// receive the spans.
+/// </summary>
+public sealed class ReplayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _dataDir;
+
+    private ReplayHost(WebApplication app, string dataDir, int grpcPort)
+    {
+        _app = app;
+        _dataDir = dataDir;
+        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+    }
+
+    public GrpcChannel Channel { get; }
+
+    public static async Task<ReplayHost> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-replay-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dataDir);
+        var ports = FreePorts(4);
+        // The content root is the empty data directory: no appsettings.json applies, only defaults and these.
+        var app = SchedulerApp.Build(new WebApplicationOptions
+        {
+            ContentRootPath = dataDir,
+            Args =
+            [
+                "--replay", "--data-dir", dataDir,
+                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
+                "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
+                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Orleans=Error",
+            ],
+        }, telemetry: false);
+        await app.StartAsync(cancellationToken);
+        return new ReplayHost(app, dataDir, ports[0]);
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+}
