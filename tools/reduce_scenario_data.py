@@ -9,7 +9,8 @@ fewer columns, hourly instead of 15-minute, one year instead of two, gzip. See d
   * NREL NSRDB PSM3 .csv (3 sites): metadata lines cut to the first 10 keys (Source .. Local Time Zone),
     data columns Year, Month, Day, Hour, Minute, GHI, DHI, DNI, Wind Speed, Temperature (cells byte-identical).
   * Chinese State Grid PV stations 1, 2, 5: calendar year 2019, hourly means of the four quarter-hours
-    (labelled with the hour's start), columns Time, Global horizontal irradiance, Air temperature, Power (MW);
+    (labelled with the hour's start), columns Time, Total solar irradiance, Global horizontal irradiance,
+    Air temperature, Power (MW);
     header text verbatim.
   * Azure LLM inference trace (conversation): every request, timestamps cut from 100 ns to 1 ms.
 
@@ -49,7 +50,7 @@ STATEGRID = [
     ("cn_stategrid_solar_site2_130MW_2019-2020_15min.csv.gz", "cn_stategrid_solar_site2_130MW_2019_60min.csv.gz"),
     ("cn_stategrid_solar_site5_110MW_2019-2020_15min.csv.gz", "cn_stategrid_solar_site5_110MW_2019_60min.csv.gz"),
 ]
-STATEGRID_COLUMNS = ["Time", "Global horizontal irradiance", "Air temperature", "Power (MW)"]
+STATEGRID_COLUMNS = ["Time", "Total solar irradiance", "Global horizontal irradiance", "Air temperature", "Power (MW)"]
 STATEGRID_YEAR = "2019"
 AZURE = ("AzureLLMInferenceTrace_conv.csv", "AzureLLMInferenceTrace_conv.csv.gz")
 

@@ -93,6 +93,7 @@ public static partial class ScenarioLoader
         private readonly Dictionary<string, object> _files = new(StringComparer.Ordinal);
         private readonly List<ScenarioError> _errors = [];
         private DateTimeOffset _start;
+        private TimeSpan _clockOffset;
         private TimeSpan _step;
         private int _steps;
 
@@ -100,7 +101,10 @@ public static partial class ScenarioLoader
         {
             var name = root.RequiredString("name");
             root.OptionalString("description");
-            _start = ParseStart(root);
+            var written = ParseStart(root);
+            // Scenario times are UTC; the offset written in start still sets the clock of the synthetic diurnal cycle.
+            _clockOffset = written.Offset;
+            _start = written.ToUniversalTime();
             var stepMinutes = root.Double("step_minutes", 60);
             if (!(stepMinutes > 0 && stepMinutes <= 1440)) throw new FieldException(root.FieldPath("step_minutes"), "must be > 0 and <= 1440");
             _step = TimeSpan.FromMinutes(stepMinutes);
@@ -147,7 +151,6 @@ public static partial class ScenarioLoader
                 throw new FieldException(root.FieldPath("start"), $"'{text}' needs a UTC offset, e.g. 2013-01-01T00:00:00-07:00 or 2019-04-01T00:00:00Z");
             if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start))
                 throw new FieldException(root.FieldPath("start"), $"'{text}' is not an ISO 8601 date and time");
-            // Scenario times are UTC; the written offset still sets the clock of the synthetic diurnal cycle.
             return start;
         }
 
@@ -291,8 +294,12 @@ public static partial class ScenarioLoader
                     else
                     {
                         var pv = ReadPv(src);
+                        // Total solar irradiance by default: at stations 1 and 2 the GHI column peaks near 400 W/m² (see StateGridFile).
+                        var column = src.Choice("irradiance_column", "total", "total", "ghi");
+                        var poa = column == "ghi" ? clock.Values : file.TotalIrradiance
+                            ?? throw new FieldException(src.FieldPath("irradiance_column"), "the file has no 'Total solar irradiance' column; use ghi");
                         for (var i = 0; i < native.Length; i++)
-                            native[i] = plant.NameplateMegawatts * pv.OutputFraction(clock.Values[i], file.AirCelsius[i]);
+                            native[i] = plant.NameplateMegawatts * pv.OutputFraction(poa[i], file.AirCelsius[i]);
                     }
                     break;
                 }
@@ -494,6 +501,7 @@ public static partial class ScenarioLoader
                 Tenants = w.Has("tenants") ? w.Strings("tenants") : d.Tenants,
                 DiurnalAmplitude = w.Double("diurnal_amplitude", d.DiurnalAmplitude),
                 DiurnalPeakHour = w.Double("diurnal_peak_hour", d.DiurnalPeakHour),
+                DiurnalClockUtcOffset = _clockOffset,
                 GpuWeights = gpus.Count > 0 ? gpus : d.GpuWeights,
                 DurationMedianHours = w.Double("duration_median_hours", d.DurationMedianHours),
                 DurationSigma = w.Double("duration_sigma", d.DurationSigma),

@@ -30,11 +30,11 @@ public sealed record PvModel(
     public double CellCelsius(double poaWattsPerSquareMetre, double airCelsius, double windMetresPerSecond) =>
         airCelsius + poaWattsPerSquareMetre / (FaimanU0 + FaimanU1 * Math.Max(0, windMetresPerSecond));
 
-    /// <summary>AC output as a fraction of nameplate, 0..1.</summary>
-    public double OutputFraction(double ghiWattsPerSquareMetre, double airCelsius, double windMetresPerSecond = DefaultWindMetresPerSecond)
+    /// <summary>AC output as a fraction of nameplate, 0..1, for plane-of-array irradiance (GHI for a PSM3 file, see the type remarks).</summary>
+    public double OutputFraction(double poaWattsPerSquareMetre, double airCelsius, double windMetresPerSecond = DefaultWindMetresPerSecond)
     {
-        if (!(ghiWattsPerSquareMetre > 0)) return 0;
-        var poa = ghiWattsPerSquareMetre;
+        if (!(poaWattsPerSquareMetre > 0)) return 0;
+        var poa = poaWattsPerSquareMetre;
         var cell = CellCelsius(poa, airCelsius, windMetresPerSecond);
         var dc = DcAcRatio * poa / 1000.0 * (1 + TemperatureCoefficientPerCelsius * (cell - 25));
         var ac = dc * (1 - SystemLossesFraction) * InverterEfficiency;

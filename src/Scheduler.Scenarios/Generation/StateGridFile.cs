@@ -15,16 +15,21 @@ public sealed partial class StateGridFile
     /// <summary>China Standard Time, the presumed clock of the station files.</summary>
     public const double DefaultUtcOffsetHours = 8;
 
-    private StateGridFile(ClockSeries ghi, double[] airCelsius, double[]? powerMegawatts, double? nominalCapacityMegawatts)
+    private StateGridFile(ClockSeries ghi, double[]? total, double[] airCelsius, double[]? powerMegawatts, double? nominalCapacityMegawatts)
     {
         Ghi = ghi;
+        TotalIrradiance = total;
         AirCelsius = airCelsius;
         PowerMegawatts = powerMegawatts;
         NominalCapacityMegawatts = nominalCapacityMegawatts;
     }
 
-    /// <summary>Global horizontal irradiance, W/m².</summary>
+    /// <summary>The <c>Global horizontal irradiance</c> column, W/m² (also the row clock). At stations 1 and 2 it peaks near 400 W/m² even in
+    /// spring, far below clear-sky GHI; the column label looks wrong there, so the PV model reads <see cref="TotalIrradiance"/> by default.</summary>
     public ClockSeries Ghi { get; }
+
+    /// <summary>The <c>Total solar irradiance</c> column, W/m²; peaks of 1,100-1,200 W/m² suggest plane-of-array irradiance. Null if absent.</summary>
+    public double[]? TotalIrradiance { get; }
     public double[] AirCelsius { get; }
 
     /// <summary>Measured station output, MW; null when the file has no <c>Power (MW)</c> column.</summary>
@@ -43,9 +48,10 @@ public sealed partial class StateGridFile
     {
         var header = Csv.Split(reader.ReadLine() ?? throw new FormatException($"{Path.GetFileName(name)}: empty file"));
         int iTime = Csv.RequireColumn(header, "Time", name), iGhi = Csv.RequireColumn(header, "Global horizontal irradiance", name),
-            iTemp = Csv.RequireColumn(header, "Air temperature", name), iPower = Csv.FindColumn(header, "Power (MW)");
+            iTemp = Csv.RequireColumn(header, "Air temperature", name), iPower = Csv.FindColumn(header, "Power (MW)"),
+            iTotal = Csv.FindColumn(header, "Total solar irradiance");
         var starts = new List<DateTime>(70_176);
-        List<double> ghi = new(70_176), temp = new(70_176), power = new(70_176);
+        List<double> ghi = new(70_176), temp = new(70_176), power = new(70_176), total = new(70_176);
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
         {
@@ -56,10 +62,11 @@ public sealed partial class StateGridFile
             ghi.Add(Csv.ParseDouble(c[iGhi], name, lineNumber));
             temp.Add(Csv.ParseDouble(c[iTemp], name, lineNumber));
             if (iPower >= 0) power.Add(Csv.ParseDouble(c[iPower], name, lineNumber));
+            if (iTotal >= 0) total.Add(Csv.ParseDouble(c[iTotal], name, lineNumber));
         }
         if (starts.Count < 2) throw new FormatException($"{Path.GetFileName(name)}: needs at least two data rows");
         var capacity = CapacityInName().Match(Path.GetFileName(name));
-        return new StateGridFile(new ClockSeries(starts, starts[1] - starts[0], [.. ghi]), [.. temp], iPower >= 0 ? [.. power] : null,
+        return new StateGridFile(new ClockSeries(starts, starts[1] - starts[0], [.. ghi]), iTotal >= 0 ? [.. total] : null, [.. temp], iPower >= 0 ? [.. power] : null,
             capacity.Success ? double.Parse(capacity.Groups[1].Value, CultureInfo.InvariantCulture) : null);
     }
 

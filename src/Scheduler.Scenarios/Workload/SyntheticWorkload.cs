@@ -24,8 +24,11 @@ public sealed record SyntheticWorkloadOptions
     /// <summary>Arrival intensity ∝ 1 + A·cos(2π(h − peak)/24); 0 means uniform. Default 0.3.</summary>
     public double DiurnalAmplitude { get; init; } = 0.3;
 
-    /// <summary>Hour of peak arrivals on the clock of the scenario's start (its UTC offset). Default 14.</summary>
+    /// <summary>Hour of peak arrivals on the clock of <see cref="DiurnalClockUtcOffset"/>. Default 14.</summary>
     public double DiurnalPeakHour { get; init; } = 14;
+
+    /// <summary>Offset from UTC of the clock the diurnal cycle follows; the loader sets the UTC offset written in the scenario's <c>start</c>. Default 0 (UTC).</summary>
+    public TimeSpan DiurnalClockUtcOffset { get; init; } = TimeSpan.Zero;
 
     /// <summary>GPU counts and their relative weights. Default 1: 0.35, 2: 0.15, 4: 0.15, 8: 0.25, 16: 0.07, 32: 0.03.</summary>
     public IReadOnlyList<(int Gpus, double Weight)> GpuWeights { get; init; } =
@@ -94,7 +97,7 @@ public static class SyntheticWorkload
         var span = end - start;
         var totalWeight = o.GpuWeights.Sum(x => x.Weight);
         var reloc = o.InterruptibleShare > 0 ? o.RelocatableShare / o.InterruptibleShare : 0;
-        var clockOffset = start.Offset;
+        var clockOffset = o.DiurnalClockUtcOffset;
         var drafts = new List<(DateTimeOffset Arrival, int Draw, JobSpec Job)>(o.Count);
         for (var n = 0; n < o.Count; n++)
         {
