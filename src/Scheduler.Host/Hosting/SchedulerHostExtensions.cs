@@ -2,6 +2,9 @@ namespace Scheduler.Host.Hosting;
 
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Providers;
+using Orleans.Runtime.Hosting;
 using Scheduler.Grains;
 using Scheduler.Grains.Hosting;
 using Scheduler.Storage.Sqlite.Hosting;
@@ -42,16 +45,24 @@ public static class SchedulerHostExtensions
         return builder;
     }
 
-    /// <summary>One embedded silo: localhost clustering, SQLite grain storage in the data directory (in memory for a replay), the scheduler grains.</summary>
+    /// <summary>One embedded silo: localhost clustering, SQLite grain storage in the data directory (only in the activations for a replay), the scheduler grains.</summary>
     public static WebApplicationBuilder AddSchedulerSilo(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
-            // A replay is recomputed from its inputs, never recovered: durable writes would only slow it down.
-            if (options.Replay) silo.AddMemoryGrainStorageAsDefault();
-            else silo.AddSqliteGrainStorageAsDefault(o => o.DatabasePath = Path.Combine(options.DataDir, "scheduler.db"));
+            if (options.Replay)
+            {
+                // A replay is recomputed from its inputs, never recovered: state stays in the activations, which
+                // must then live as long as the replay.
+                silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (_, _) => new ActivationOnlyGrainStorage());
+                silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromDays(7));
+            }
+            else
+            {
+                silo.AddSqliteGrainStorageAsDefault(o => o.DatabasePath = Path.Combine(options.DataDir, "scheduler.db"));
+            }
             silo.AddSchedulerGrains(builder.Configuration);
         });
         return builder;

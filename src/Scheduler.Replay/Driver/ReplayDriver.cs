@@ -7,6 +7,15 @@ using Scheduler.Api.V1;
 using Scheduler.Scenarios;
 using CoreModel = Scheduler.Core.Model;
 
+/// <summary>Where a replay's wall-clock time went, by phase (the numbers docs/performance.md reports).</summary>
+public sealed class ReplayTimings
+{
+    public TimeSpan Setup, Clock, Telemetry, Jobs, Tick, Readout;
+
+    public override string ToString() =>
+        $"setup {Setup.TotalSeconds:0.0} s, clock {Clock.TotalSeconds:0.0} s, telemetry {Telemetry.TotalSeconds:0.0} s, jobs {Jobs.TotalSeconds:0.0} s, tick {Tick.TotalSeconds:0.0} s, readout {Readout.TotalSeconds:0.0} s";
+}
+
 /// <summary>How far a replay has got.</summary>
 public readonly record struct ReplayProgress(int Step, int Steps, int ActiveJobs);
 
@@ -41,34 +50,46 @@ public sealed class ReplayDriver(GrpcChannel channel, ReplayDriverOptions? optio
     /// <summary>The id a scenario's site, plant or job gets in a policy's region.</summary>
     public static string Qualify(string policy, string id) => $"{policy}.{id}";
 
+    /// <summary>Wall-clock time of the last <see cref="RunAsync"/>, by phase.</summary>
+    public ReplayTimings Timings { get; } = new();
+
     public async Task<IReadOnlyList<PolicyOutcome>> RunAsync(LoadedScenario scenario, IReadOnlyList<string> policies,
         IProgress<ReplayProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (policies.Count == 0) throw new ArgumentException("policies: at least one", nameof(policies));
         var ct = cancellationToken;
+        var phase = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan Lap() { var t = phase.Elapsed; phase.Restart(); return t; }
         await SetUpFleetAsync(scenario, policies, ct);
         var runs = policies.Select(p => new PolicyRun(p, scenario)).ToList();
         var (jobsByStep, late) = ArrivalsByStep(scenario);
         foreach (var run in runs) run.Late(late);
+        Timings.Setup += Lap();
 
         // Step i's tick closes the interval [t(i-1), t(i)) and decides for the next; one tick past the last step closes it.
         for (var i = 0; i <= scenario.Steps; i++)
         {
             var at = scenario.TimeAt(i);
             await _replay.SetClockAsync(new SetClockRequest { Time = Timestamp.FromDateTimeOffset(at) }, cancellationToken: ct);
+            Timings.Clock += Lap();
             if (i < scenario.Steps)
             {
                 await PushSamplesAsync(scenario, policies, i, ct);
+                Timings.Telemetry += Lap();
                 await CreateJobsAsync(runs, jobsByStep[i], ct);
+                Timings.Jobs += Lap();
             }
             var tick = await _replay.TickAsync(new TickRequest(), cancellationToken: ct);
+            Timings.Tick += Lap();
             foreach (var run in runs) run.Record(i, tick.Sites);
             progress?.Report(new ReplayProgress(i, scenario.Steps, tick.ActiveJobs));
         }
 
         var report = await _fleet.GetEnergyReportAsync(new GetEnergyReportRequest(), cancellationToken: ct);
         var jobs = await ListAllJobsAsync(ct);
-        return runs.Select(r => r.Finish(report, jobs)).ToList();
+        var outcomes = runs.Select(r => r.Finish(report, jobs)).ToList();
+        Timings.Readout += Lap();
+        return outcomes;
     }
 
     private async Task SetUpFleetAsync(LoadedScenario scenario, IReadOnlyList<string> policies, CancellationToken ct)
