@@ -23,7 +23,7 @@ using Xunit.Abstractions;
 /// the silo driving the fleet clock is killed with SIGKILL mid-run. Then the whole cluster (silos and Redis) is stopped
 /// and started again. The numbers go to the test output and to docs/operations.md.
 /// </summary>
-public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncDisposable
+public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Tenant = "failover";
     private static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(20);
@@ -372,7 +372,10 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncDispo
 
     private static double Energy(EnergyLedger ledger) => ledger.GreenMwh + ledger.BatteryMwh + ledger.GridMwh;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Every process the test started dies with it, whatever happened (xunit 2 calls this, not IAsyncDisposable).</summary>
+    public async Task DisposeAsync()
     {
         foreach (var silo in _silos) await silo.DisposeAsync();
         if (_redis is not null) await _redis.DisposeAsync();

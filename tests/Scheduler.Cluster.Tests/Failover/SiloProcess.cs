@@ -56,7 +56,7 @@ public sealed class SiloProcess : IAsyncDisposable
         foreach (var arg in _args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_gcServer"] = "0"; // three silos share two cores with the test
         var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
+        _process = ChildProcesses.Track(Process.Start(start) ?? throw new InvalidOperationException("the silo did not start"));
         _process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (log) log.WriteLine(line); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lock (log) log.WriteLine(line); };
         _process.BeginOutputReadLine();

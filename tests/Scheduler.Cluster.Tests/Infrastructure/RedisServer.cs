@@ -47,7 +47,7 @@ public sealed class RedisServer : IAsyncDisposable
         foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes",
                      "--appendfsync", "always", "--save", "", "--daemonize", "no", "--protected-mode", "yes" })
             start.ArgumentList.Add(arg);
-        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
+        _process = ChildProcesses.Track(Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start"));
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();

@@ -95,7 +95,7 @@ public sealed class SqliteGrainStorageConformanceTests : GrainStorageConformance
 }
 
 /// <summary>The conformance suite on Orleans' Redis grain storage (the cluster's), against a private redis-server.</summary>
-public sealed class RedisGrainStorageConformanceTests(RedisFixture redis) : GrainStorageConformanceTests, IClassFixture<RedisFixture>, IAsyncDisposable
+public sealed class RedisGrainStorageConformanceTests(RedisFixture redis) : GrainStorageConformanceTests, IClassFixture<RedisFixture>, IAsyncLifetime
 {
     private (IGrainStorage Storage, IAsyncDisposable Owner)? _backend;
 
@@ -106,7 +106,9 @@ public sealed class RedisGrainStorageConformanceTests(RedisFixture redis) : Grai
         return _backend.Value.Storage;
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_backend is { } backend) await backend.Owner.DisposeAsync();
     }
