@@ -25,6 +25,10 @@ public static class SchedulerClusteringExtensions
         if (cluster.Mode == ClusterMode.Embedded) return builder.AddSchedulerSilo();
 
         var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        // A replay's virtual clock lives in one process, and its state is throwaway: it runs on the embedded silo only.
+        if (host.Replay)
+            throw new OptionsValidationException(SchedulerClusterOptions.Section, typeof(SchedulerClusterOptions),
+                [$"{SchedulerClusterOptions.Section}:Mode=Redis cannot be combined with replay mode (--replay); replay runs on the embedded silo"]);
         var publicAddress = cluster.EffectivePublicAddress(Environment.GetEnvironmentVariable);
         // Clients and probes reach a silo from other machines (pods): the API ports also listen on its public address.
         // Loopback stays as the host set it, so local tools and the demo keep working.
