@@ -29,7 +29,6 @@ internal static class Cli
     public static readonly Option<bool> Json = new("--json")
     {
         Description = "Print JSON (proto3 JSON mapping, default values included) instead of tables",
-        Recursive = true,
     };
 
     /// <summary>A bare "host:port" would otherwise fail later as an obscure channel error; here it is a usage error.</summary>
@@ -52,9 +51,12 @@ internal static class Cli
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("Green-power compute scheduler: submit and watch jobs, inspect the fleet and its energy.") { Address, Json };
+        var root = new RootCommand("Green-power compute scheduler: submit and watch jobs, inspect the fleet and its energy, replay scenarios.") { Address };
         JobCommands.AddTo(root);
         FleetCommands.AddTo(root);
+        // The flag on every API command; replay's --json names a file instead.
+        foreach (var command in root.Subcommands) command.Add(Json);
+        ReplayCommand.AddTo(root);
         return root;
     }
 
