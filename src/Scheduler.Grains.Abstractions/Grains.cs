@@ -95,7 +95,12 @@ public interface IJobGrain : IGrainWithStringKey
 /// <summary>One dispatch region (key: region id): tracks its jobs, runs the policy each tick.</summary>
 public interface IDispatcherGrain : IGrainWithStringKey
 {
-    /// <summary>Tells the dispatcher of a job's new state (created, cancelled).</summary>
+    /// <summary>
+    /// Tells the dispatcher of a job's new state (created, cancelled); completes once the job is in the region's stored
+    /// catalogue. Interleaves with the tick, so a create does not wait for a dispatch round: it only adds a job the
+    /// dispatcher does not know or ends one, and concurrent calls share catalogue writes (group commit).
+    /// </summary>
+    [AlwaysInterleave]
     Task TrackAsync(JobRecord job);
 
     Task<TickReport> TickAsync(RegionTick tick);

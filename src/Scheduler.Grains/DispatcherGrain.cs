@@ -2,21 +2,31 @@ namespace Scheduler.Grains;
 
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Providers;
+using Orleans.Storage;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Policy;
 using Scheduler.Grains.Diagnostics;
+using Scheduler.Grains.Hosting;
 
 [GenerateSerializer]
 public sealed class DispatcherGrainState
 {
-    /// <summary>Every job of the region, terminal ones too, in creation order.</summary>
+    /// <summary>
+    /// The whole catalogue, as stored before it moved to pages (<see cref="JobCatalog"/>). Read once on activation,
+    /// moved to pages and emptied; kept so that data stored by an older version still loads.
+    /// </summary>
     [Id(0)] public List<JobSummary> Catalog { get; set; } = [];
 
     /// <summary>The named policy this region runs (<see cref="PolicyOptions.PolicyNames"/>).</summary>
     [Id(1)] public string Policy { get; set; } = PolicyOptions.SchedulerPolicy;
+
+    /// <summary>Jobs per catalogue page this region stores with; 0 until first set from the options.</summary>
+    [Id(2)] public int CatalogPageSize { get; set; }
 }
 
 /// <summary>
@@ -26,26 +36,41 @@ public sealed class DispatcherGrainState
 public sealed partial class DispatcherGrain(
     [PersistentState("dispatcher")] IPersistentState<DispatcherGrainState> state,
     IOptions<PolicyOptions> policy,
+    IOptions<SchedulerOptions> options,
     SchedulerMetrics metrics,
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private Dispatcher _dispatcher = null!;
-    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private JobCatalog _catalog = null!;
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
-    private bool _dirty;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _dispatcher = new Dispatcher(policy.Value.ForPolicy(state.State.Policy));
-        var catalog = state.State.Catalog;
-        for (var i = 0; i < catalog.Count; i++) _index[catalog[i].State.Id] = i;
-        // The job grains hold the truth; reload every live job from them.
-        var live = catalog.Where(s => !s.State.IsTerminal).Select(s => GrainFactory.GetGrain<IJobGrain>(s.State.Id).GetAsync()).ToList();
+        if (state.State.CatalogPageSize == 0)
+        {
+            state.State.CatalogPageSize = options.Value.JobCatalogPageSize;
+            await state.WriteStateAsync();
+        }
+        // The pages are records of the grain storage the dispatcher's own state uses (the default provider).
+        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+        _catalog = await JobCatalog.LoadAsync(storage, this.GetGrainId(), state.State.CatalogPageSize);
+        if (state.State.Catalog.Count > 0)
+        {
+            // Stored by a version that kept the whole catalogue in one record: move it to pages, then empty it.
+            foreach (var summary in state.State.Catalog.Where(s => !_catalog.Contains(s.State.Id))) _catalog.Set(summary, persist: true);
+            await _catalog.PersistAllAsync();
+            state.State.Catalog = [];
+            await state.WriteStateAsync();
+        }
+        // The job grains hold the truth; reload every live job from them (the pages hold a live job as it was added).
+        var live = _catalog.Jobs.Where(s => !s.State.IsTerminal).Select(s => GrainFactory.GetGrain<IJobGrain>(s.State.Id).GetAsync()).ToList();
         foreach (var record in await Task.WhenAll(live))
             if (record is not null) Track(record);
+        await _catalog.PersistAllAsync();
     }
 
     public async Task SetPolicyAsync(string name)
@@ -58,10 +83,16 @@ public sealed partial class DispatcherGrain(
 
     public Task<string> GetPolicyAsync() => Task.FromResult(state.State.Policy);
 
+    /// <remarks>
+    /// Interleaves with the tick (see the interface): it only adds a job the dispatcher does not know, or ends one, and
+    /// then waits for the job's catalogue page to be written, group-committed with the other creates in flight.
+    /// A record of a job the dispatcher already knows is taken only if it ends the job: every other change to a known
+    /// job reaches the dispatcher through its own tick, which is never older than a record read elsewhere.
+    /// </remarks>
     public async Task TrackAsync(JobRecord job)
     {
-        Track(job);
-        await SaveIfDirtyAsync();
+        if (!_catalog.Contains(job.State.Id) || job.State.IsTerminal) Track(job);
+        await _catalog.PersistAsync(job.State.Id);
     }
 
     public async Task<TickReport> TickAsync(RegionTick tick)
@@ -117,8 +148,9 @@ public sealed partial class DispatcherGrain(
         }
 
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
-        metrics.JobsCounted(region, state.State.Catalog.Select(s => s.State.Status));
-        await SaveIfDirtyAsync();
+        metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
+        // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
+        await _catalog.PersistAllAsync();
         // The sites as the decisions left them: who runs where until the next tick.
         var after = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).GetAsync()));
         _lastTick = new TickReport(now, applied, _active.Count, after.OfType<SiteStatus>().ToList());
@@ -226,7 +258,7 @@ public sealed partial class DispatcherGrain(
 
     public Task<JobPage> ListJobsAsync(JobQuery query)
     {
-        var matches = state.State.Catalog.Where(s =>
+        var matches = _catalog.Jobs.Where(s =>
             (query.TenantId is null || s.State.Spec.TenantId == query.TenantId)
             && (query.Status is null || s.State.Status == query.Status)
             && (query.SiteId is null || s.State.SiteId == query.SiteId)).ToList();
@@ -235,7 +267,7 @@ public sealed partial class DispatcherGrain(
         return Task.FromResult(new JobPage(page, next, matches.Count));
     }
 
-    public Task<IReadOnlyList<JobSummary>> GetSummariesAsync() => Task.FromResult<IReadOnlyList<JobSummary>>(state.State.Catalog.ToList());
+    public Task<IReadOnlyList<JobSummary>> GetSummariesAsync() => Task.FromResult<IReadOnlyList<JobSummary>>(_catalog.Jobs.ToList());
 
     public Task<TickReport?> GetLastTickAsync() => Task.FromResult(_lastTick);
 
@@ -252,7 +284,7 @@ public sealed partial class DispatcherGrain(
             foreach (var a in site.Jobs)
             {
                 var owner = _active.GetValueOrDefault(a.Job.Id);
-                var known = _index.ContainsKey(a.Job.Id);
+                var known = _catalog.Contains(a.Job.Id);
                 if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
                     commands.Add(GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id).StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
@@ -265,20 +297,18 @@ public sealed partial class DispatcherGrain(
         catch (Exception ex) when (ex is StaleEpochException or InvalidOperationException) { LogDecisionRefused(DecisionKind.Place, "reconcile", ex.Message); }
     }
 
+    /// <summary>
+    /// Takes a job's record into the catalogue and the live set. A job that has ended stays ended: creates and cancels
+    /// interleave with the tick, so a record read before a cancel can arrive after it. New jobs and jobs that just
+    /// ended are marked for writing; other changes stay in memory (the job grains store them).
+    /// </summary>
     private void Track(JobRecord record)
     {
         var job = record.State;
+        var known = _catalog.Find(job.Id);
+        if (known is not null && known.State.IsTerminal && !job.IsTerminal) return;
         var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
-        if (_index.TryGetValue(job.Id, out var i))
-        {
-            if (state.State.Catalog[i] != summary) { state.State.Catalog[i] = summary; _dirty = true; }
-        }
-        else
-        {
-            _index[job.Id] = state.State.Catalog.Count;
-            state.State.Catalog.Add(summary);
-            _dirty = true;
-        }
+        if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
         if (job.IsTerminal)
         {
             _active.Remove(job.Id);
@@ -289,13 +319,6 @@ public sealed partial class DispatcherGrain(
             _active[job.Id] = job;
             if (record.TraceParent is { } traceParent) _traceParents[job.Id] = traceParent;
         }
-    }
-
-    private async Task SaveIfDirtyAsync()
-    {
-        if (!_dirty) return;
-        await state.WriteStateAsync();
-        _dirty = false;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Decision {Kind} job {JobId}: {From} -> {To} ({Reason}): {Detail}")]

@@ -30,6 +30,13 @@ public sealed class SchedulerOptions
 
     /// <summary>History entries kept per job (oldest dropped first). Default: 500.</summary>
     public int JobHistoryLimit { get; set; } = 500;
+
+    /// <summary>
+    /// Jobs per stored page of a region's job catalogue: adding a job writes one page of at most this many summaries.
+    /// A region keeps the page size it first stored with (pages are positional), so a change applies to new regions.
+    /// Default: 256.
+    /// </summary>
+    public int JobCatalogPageSize { get; set; } = 256;
 }
 
 internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
@@ -43,6 +50,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (!double.IsFinite(o.DefaultOutsideCelsius)) errors.Add("Scheduler:DefaultOutsideCelsius must be finite");
         if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
+        if (o.JobCatalogPageSize is < 1 or > 100_000) errors.Add($"Scheduler:JobCatalogPageSize must be within [1, 100000], was {o.JobCatalogPageSize}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
