@@ -16,6 +16,7 @@ internal sealed class JobClass
         SiteIndices = siteIndices;
         ArrivedGpuHours = new double[steps];
         DueGpuHours = new double[steps];
+        ActiveGpus = new double[steps];
     }
 
     /// <summary>The allowed sites, joined, for diagnostics.</summary>
@@ -29,6 +30,13 @@ internal sealed class JobClass
 
     /// <summary>Cumulative work that must be done by the end of step t, GPU-hours.</summary>
     public double[] DueGpuHours { get; }
+
+    /// <summary>
+    /// GPUs of the class's jobs whose window [arrival, due] covers step t: no job runs faster than its own GPU count,
+    /// so the class cannot use more in that step. Without this cap the LP could squeeze all work into the greenest
+    /// hours and the bound would be far from anything a scheduler could reach.
+    /// </summary>
+    public double[] ActiveGpus { get; }
 
     public int Jobs { get; private set; }
 
@@ -79,6 +87,7 @@ internal sealed class JobClass
                 dueAt[jobClass] = new double[steps];
             }
             arrivedAt[jobClass][arrival] += job.WorkGpuHours;
+            for (var t = arrival; t <= due; t++) jobClass.ActiveGpus[t] += job.Gpus;
             dueAt[jobClass][due] += job.WorkGpuHours;
             jobClass.Jobs++;
             jobClass.WorkGpuHours += job.WorkGpuHours;

@@ -203,6 +203,8 @@ public static class OfflineOptimum
                     Set(chain, cumulative, 1);
                     if (done is not null) Set(chain, done, -1);
                     foreach (var s in sites) Set(chain, _sites[s].Gpus[g]![t]!, -_hours);
+                    var rate = solver.MakeConstraint(double.NegativeInfinity, jobClass.ActiveGpus[t] / GpusPerUnit, "");
+                    foreach (var s in sites) Set(rate, _sites[s].Gpus[g]![t]!, 1);
                     var newlyDue = jobClass.DueGpuHours[t] - (t > 0 ? jobClass.DueGpuHours[t - 1] : 0);
                     if (newlyDue > 0)
                     {
