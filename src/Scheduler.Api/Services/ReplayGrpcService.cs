@@ -11,13 +11,13 @@ using Scheduler.Grains;
 /// </summary>
 internal sealed class ReplayGrpcService(IGrainFactory grains, SchedulerClock clock) : ReplayService.ReplayServiceBase
 {
-    private ReplayClock ReplayClock => clock.Time as ReplayClock
+    private ReplayClock RequireReplayMode() => clock.Time as ReplayClock
         ?? throw new RpcException(new Status(StatusCode.FailedPrecondition,
             "clock control exists only in replay mode: start the host with --replay"));
 
     public override async Task<SetRegionPolicyResponse> SetRegionPolicy(SetRegionPolicyRequest request, ServerCallContext context)
     {
-        _ = ReplayClock;
+        RequireReplayMode();
         new RequestValidation().Id(request.Region, "region")
             .Check(PolicyOptions.PolicyNames.Contains(request.Policy), "policy", $"must be one of {string.Join(", ", PolicyOptions.PolicyNames)}")
             .ThrowIfInvalid();
@@ -28,8 +28,8 @@ internal sealed class ReplayGrpcService(IGrainFactory grains, SchedulerClock clo
 
     public override Task<SetClockResponse> SetClock(SetClockRequest request, ServerCallContext context)
     {
-        var replay = ReplayClock;
-        var check = new RequestValidation().Check(request.Time is not null, "time", "required");
+        var replay = RequireReplayMode();
+        var check = new RequestValidation().Time(request.Time, "time");
         check.ThrowIfInvalid();
         var time = request.Time!.ToDateTimeOffset();
         check.Check(time >= replay.GetUtcNow(), "time", $"the replay clock only moves forward; it is at {replay.GetUtcNow():O}").ThrowIfInvalid();
@@ -39,7 +39,7 @@ internal sealed class ReplayGrpcService(IGrainFactory grains, SchedulerClock clo
 
     public override async Task<TickResponse> Tick(TickRequest request, ServerCallContext context)
     {
-        var now = ReplayClock.GetUtcNow();
+        var now = RequireReplayMode().GetUtcNow();
         var reports = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).TickAsync(now).WaitAsync(context.CancellationToken);
         var response = new TickResponse
         {
