@@ -120,7 +120,10 @@ public sealed partial class DispatcherGrain(
                 r.Status.StateOfChargeMegawattHours, r.Status.Forecast)).ToList(),
             tick.Links,
             _active.Values.ToList());
-        var plan = _dispatcher.Decide(snapshot);
+        // The policy is pure and reads only the snapshot: it runs off the grain's turn, so that creates and cancels
+        // (TrackAsync interleaves) are not held up behind the round's longest piece of CPU work.
+        var dispatcher = _dispatcher;
+        var plan = await Task.Run(() => dispatcher.Decide(snapshot));
 
         var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
         var applied = new List<Decision>(plan.Decisions.Count);

@@ -39,10 +39,11 @@ internal sealed class JobCreateScenario(LoadHost host, LoadFleet fleet, int conc
     private readonly string _runTag = Guid.NewGuid().ToString("N")[..6];
     private int _phase;
 
-    public async Task<JobCreateResult> RunAsync(TimeSpan duration, string label, CancellationToken cancellation)
+    /// <param name="target">Stop once this many creates have been issued (and the duration is then only a limit).</param>
+    public async Task<JobCreateResult> RunAsync(TimeSpan duration, string label, CancellationToken cancellation, long? target = null)
     {
         var phase = Interlocked.Increment(ref _phase);
-        long created = 0, errors = 0;
+        long created = 0, errors = 0, issued = 0;
         var problems = new ConcurrentQueue<string>();
         var channels = Enumerable.Range(0, (concurrency + CallersPerConnection - 1) / CallersPerConnection).Select(_ => host.NewChannel()).ToList();
         var latencies = new List<double>[concurrency];
@@ -58,6 +59,7 @@ internal sealed class JobCreateScenario(LoadHost host, LoadFleet fleet, int conc
             var mine = latencies[caller] = new List<double>(4_096);
             for (var n = 0; Stopwatch.GetElapsedTime(started) < duration && !cancellation.IsCancellationRequested; n++)
             {
+                if (target is { } t && Interlocked.Increment(ref issued) > t) break;
                 var request = NewRequest(random, $"{_runTag}-{phase}-{caller}-{n}", $"load-t{caller % 4}");
                 var t0 = Stopwatch.GetTimestamp();
                 try
@@ -92,6 +94,9 @@ internal sealed class JobCreateScenario(LoadHost host, LoadFleet fleet, int conc
             [.. problems], [.. ticker.PerSecond], jobsAfter, spans, spans / seconds, profile, stats);
     }
 
+    /// <summary>One more job of the same kind, for a caller of its own (a trickle of creates beside another phase).</summary>
+    public CreateJobRequest NewRequest(Random random, string requestId) => NewRequest(random, $"{_runTag}-{requestId}", $"load-t{random.Next(4)}");
+
     private CreateJobRequest NewRequest(Random random, string requestId, string tenant)
     {
         var gpus = random.Next(1, 9);
@@ -115,7 +120,7 @@ internal sealed class JobCreateScenario(LoadHost host, LoadFleet fleet, int conc
     }
 
     /// <summary>Jobs by state right after the phase (every region), through the public JobService.</summary>
-    private static async Task<JobCounts> CountJobsAsync(GrpcChannel channel, CancellationToken cancellation)
+    public static async Task<JobCounts> CountJobsAsync(GrpcChannel channel, CancellationToken cancellation)
     {
         var client = new JobService.JobServiceClient(channel);
         async Task<int> Count(JobState state) =>

@@ -7,15 +7,15 @@ namespace Scheduler.LoadTest;
 /// </summary>
 internal static class LoadRun
 {
-    public static Task<RunResult> ExecuteAsync(LoadOptions options, bool tracing, CancellationToken cancellation) =>
-        ExecuteAsync(tracing ? "tracing on" : "tracing off", tracing, options.SampleRatio, options.SpanProfile, options.Sites, options.Plants, options.Streams,
+    public static Task<RunResult> ExecuteAsync(LoadOptions options, bool tracing, int round, CancellationToken cancellation) =>
+        ExecuteAsync(round, tracing ? $"round {round + 1}, tracing on" : $"round {round + 1}, tracing off", tracing, options.SampleRatio, options.SpanProfile, options.Sites, options.Plants, options.Streams,
             options.Concurrency, options.Duration, options.Duration, cancellation);
 
     public static Task<RunResult> WarmUpAsync(LoadOptions options, CancellationToken cancellation) =>
-        ExecuteAsync("warm-up", tracing: true, options.SampleRatio, spanProfile: false, Math.Min(15, options.Sites), Math.Min(100, options.Plants), options.Streams,
+        ExecuteAsync(-1, "warm-up", tracing: true, options.SampleRatio, spanProfile: false, Math.Min(15, options.Sites), Math.Min(100, options.Plants), options.Streams,
             options.Concurrency, options.Warmup, options.Warmup / 3, cancellation);
 
-    private static async Task<RunResult> ExecuteAsync(string name, bool tracing, double? sampleRatio, bool spanProfile, int sites, int plants, int streams,
+    private static async Task<RunResult> ExecuteAsync(int round, string name, bool tracing, double? sampleRatio, bool spanProfile, int sites, int plants, int streams,
         int concurrency, TimeSpan telemetryDuration, TimeSpan jobDuration, CancellationToken cancellation)
     {
         Console.Error.WriteLine($"== {name}: starting the host");
@@ -48,7 +48,7 @@ internal static class LoadRun
             Console.Error.WriteLine($"== {name}: stopping the host");
             await host.DisposeAsync();
         }
-        return new RunResult(tracing ? "on" : "off", setup, telemetry, jobs, residentMiB, host.Spans?.Ended, host.Spans?.Exported);
+        return new RunResult(round, tracing ? "on" : "off", LoadAverage.Read(), setup, telemetry, jobs, residentMiB, host.Spans?.Ended, host.Spans?.Exported);
     }
 
     private static void PrintRuntime(RuntimeStats r) =>

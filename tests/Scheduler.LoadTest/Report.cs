@@ -9,7 +9,9 @@ using System.Text.Json.Serialization;
 
 /// <summary>One host instance's results: set-up, telemetry ingest and job creation, with or without tracing.</summary>
 internal sealed record RunResult(
+    int Round,
     string Tracing,
+    double? LoadAverage,
     SetupResult Setup,
     TelemetryResult Telemetry,
     JobCreateResult JobCreate,
@@ -25,31 +27,73 @@ internal sealed record Machine(int Cores, string Os, string Dotnet, string Archi
 }
 
 /// <summary>
-/// What the tool reports. The headline figures come from the tracing-on run (the host's default), or from the only
-/// run; the overheads need both runs: (off − on) / off, in %.
+/// Tracing overhead, (off − on) / off in %, of each round's pair of hosts; its median and range. Null without both modes.
+/// </summary>
+internal sealed record Overhead(double? MedianPercent, double? MinPercent, double? MaxPercent, IReadOnlyList<double> PerRoundPercent)
+{
+    public static Overhead From(IReadOnlyList<RunResult> runs, Func<RunResult, double> value)
+    {
+        var pairs = runs.GroupBy(r => r.Round)
+            .Select(g => (On: g.FirstOrDefault(r => r.Tracing == "on"), Off: g.FirstOrDefault(r => r.Tracing == "off")))
+            .Where(p => p.On is not null && p.Off is not null && value(p.Off) > 0)
+            .Select(p => Math.Round((value(p.Off!) - value(p.On!)) / value(p.Off!) * 100, 1)).ToList();
+        return pairs.Count == 0 ? new Overhead(null, null, null, []) : new Overhead(Report.Median(pairs), pairs.Min(), pairs.Max(), pairs);
+    }
+}
+
+/// <summary>One target of the performance issue: what it asks, what was measured, whether it is met (null: not measured).</summary>
+internal sealed record Target(string Name, string Wanted, double? Measured, bool? Met);
+
+/// <summary>
+/// What the tool reports. Headline figures are medians over the rounds with tracing on (the host's default), or over
+/// the rounds of the only mode; the ceilings are measured in the same process; decision latency and memory come from
+/// the scale phase. Keys are camelCase in the JSON.
 /// </summary>
 internal sealed record Report(
     string StartedAt,
     string? Commit,
     bool Quick,
+    bool Smoke,
     double SampleRatio,
     int Plants,
     int Sites,
     double DurationSeconds,
     double WarmupSeconds,
+    int Rounds,
     int TelemetryStreams,
     int JobCreateConcurrency,
+    double? LoadAverageAtStart,
+    double? LoadAverageAtEnd,
     double TelemetrySamplesPerSecond,
+    double? GrpcStreamingCeilingSamplesPerSecond,
+    double? TelemetryShareOfStreamingCeiling,
+    double? GrpcUnaryCeilingCallsPerSecond,
+    double? GrpcUnaryCeilingP99Ms,
+    double? GrainCallCeilingPerSecond,
+    double? GrainCallCeilingP99Ms,
     double JobCreatesPerSecond,
     double JobCreateP50Ms,
     double JobCreateP99Ms,
     double JobCreateP999Ms,
+    double? JobCreatesShareOfUnaryCeiling,
+    int ActiveJobs,
+    long Decisions,
+    double DecisionLatencyP50Ms,
+    double DecisionLatencyP99Ms,
+    double DecisionLatencyP999Ms,
+    double? ResidentMemoryMiB,
+    int? ResidentMemoryJobs,
+    double? ManagedHeapMiB,
+    double? PeakResidentMemoryMiB,
     double? TracingOverheadTelemetryPercent,
     double? TracingOverheadJobCreatePercent,
-    double ResidentMemoryMiB,
-    double? PeakResidentMemoryMiB,
+    Overhead TracingOverheadTelemetry,
+    Overhead TracingOverheadJobCreate,
+    IReadOnlyList<Target> Targets,
     Machine Machine,
-    IReadOnlyDictionary<string, RunResult> Runs,
+    IReadOnlyList<CeilingResult> Ceilings,
+    IReadOnlyList<RunResult> Runs,
+    ScaleResult Scale,
     RunResult? WarmUp,
     bool Ok,
     IReadOnlyList<string> Problems,
@@ -62,79 +106,98 @@ internal sealed record Report(
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static Report From(LoadOptions options, DateTimeOffset startedAt, IReadOnlyList<RunResult> runs, RunResult? warmUp)
+    public static double Median(IEnumerable<double> values)
     {
-        var on = runs.FirstOrDefault(r => r.Tracing == "on");
-        var off = runs.FirstOrDefault(r => r.Tracing == "off");
-        var headline = on ?? runs[0];
-        static double? Overhead(double? off, double? on) => off is > 0 && on is { } o ? Math.Round((off.Value - o) / off.Value * 100, 1) : null;
-        var problems = runs.SelectMany(r => r.Telemetry.Problems.Concat(r.JobCreate.Problems).Select(p => $"tracing {r.Tracing}: {p}")).ToList();
+        var sorted = values.Where(double.IsFinite).Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    public static Report From(LoadOptions options, DateTimeOffset startedAt, IReadOnlyList<RunResult> runs, RunResult? warmUp,
+        CeilingResult? unary, CeilingResult? streaming, CeilingResult? grainCalls, ScaleResult scale, double? loadBefore, double? loadAfter)
+    {
+        var headline = runs.Any(r => r.Tracing == "on") ? runs.Where(r => r.Tracing == "on").ToList() : runs.ToList();
+        double Med(Func<RunResult, double> f) => Math.Round(Median(headline.Select(f)), 2);
+        var problems = runs.SelectMany(r => r.Telemetry.Problems.Concat(r.JobCreate.Problems).Select(p => $"{Name(r)}: {p}")).Concat(scale.Problems).ToList();
         foreach (var r in runs)
         {
-            if (r.Telemetry.Rejected > 0) problems.Add($"tracing {r.Tracing}: {r.Telemetry.Rejected} telemetry samples rejected (expected 0)");
+            if (r.Telemetry.Rejected > 0) problems.Add($"{Name(r)}: {r.Telemetry.Rejected} telemetry samples rejected (expected 0)");
             if (r.Telemetry.Accepted != r.Telemetry.Sent && r.Telemetry.StreamErrors == 0)
-                problems.Add($"tracing {r.Tracing}: sent {r.Telemetry.Sent} samples, the server counted {r.Telemetry.Accepted + r.Telemetry.Rejected}");
-            if (r.JobCreate.Errors > 0) problems.Add($"tracing {r.Tracing}: {r.JobCreate.Errors} CreateJob calls failed");
-            if (r.Setup.FleetPlantsAfter < r.Setup.Plants) problems.Add($"tracing {r.Tracing}: fleet has {r.Setup.FleetPlantsAfter} plants after set-up");
+                problems.Add($"{Name(r)}: sent {r.Telemetry.Sent} samples, the server counted {r.Telemetry.Accepted + r.Telemetry.Rejected}");
+            if (r.JobCreate.Errors > 0) problems.Add($"{Name(r)}: {r.JobCreate.Errors} CreateJob calls failed");
+            if (r.Setup.FleetPlantsAfter < r.Setup.Plants) problems.Add($"{Name(r)}: fleet has {r.Setup.FleetPlantsAfter} plants after set-up");
         }
+        if (scale.Telemetry.Rejected > 0) problems.Add($"scale: {scale.Telemetry.Rejected} telemetry samples rejected");
+        if (scale.ActiveJobsCreate.Errors + (scale.MemoryJobsCreate?.Errors ?? 0) > 0) problems.Add("scale: CreateJob calls failed");
         var warnings = new List<string>();
         foreach (var r in runs)
             foreach (var (scenario, seconds, stats) in new[] { ("telemetry", r.Telemetry.Seconds, r.Telemetry.Runtime), ("job creation", r.JobCreate.Seconds, r.JobCreate.Runtime) })
                 if (stats.OtherProcessesCpuSeconds is { } other && other > 0.1 * seconds * Environment.ProcessorCount)
-                    warnings.Add($"tracing {r.Tracing}, {scenario}: other processes used {other:0.0} CPU s of {seconds * Environment.ProcessorCount:0} (the machine was shared; figures are disturbed)");
-        return new Report(startedAt.ToString("O", CultureInfo.InvariantCulture), SourceVersion.Describe(), options.Quick, options.EffectiveSampleRatio, options.Plants, options.Sites,
-            options.DurationSeconds, options.WarmupSeconds, options.Streams, options.Concurrency,
-            Math.Round(headline.Telemetry.SamplesPerSecond, 1), Math.Round(headline.JobCreate.CreatesPerSecond, 1),
-            Math.Round(headline.JobCreate.P50Ms, 2), Math.Round(headline.JobCreate.P99Ms, 2), Math.Round(headline.JobCreate.P999Ms, 2),
-            Overhead(off?.Telemetry.SamplesPerSecond, on?.Telemetry.SamplesPerSecond),
-            Overhead(off?.JobCreate.CreatesPerSecond, on?.JobCreate.CreatesPerSecond),
-            Math.Round(Environment.WorkingSet / 1048576.0, 1), PeakResidentMiB(), Machine.Current(),
-            runs.ToDictionary(r => r.Tracing, r => r), warmUp, problems.Count == 0, problems, warnings);
+                    warnings.Add($"{Name(r)}, {scenario}: other processes used {other:0.0} CPU s of {seconds * Environment.ProcessorCount:0} (the machine was shared; figures are disturbed)");
+
+        var telemetry = Med(r => r.Telemetry.SamplesPerSecond);
+        var creates = Med(r => r.JobCreate.CreatesPerSecond);
+        var p99 = Med(r => r.JobCreate.P99Ms);
+        var overheadTelemetry = Overhead.From(runs, r => r.Telemetry.SamplesPerSecond);
+        var overheadCreate = Overhead.From(runs, r => r.JobCreate.CreatesPerSecond);
+        var memoryAtTarget = scale.MemoryJobsTarget >= 100_000 ? scale.ResidentMemoryMiB : null;
+        var share = streaming is { PerSecond: > 0 } ? Math.Round(telemetry / streaming.PerSecond, 3) : (double?)null;
+        List<Target> targets =
+        [
+            new("telemetry samples/s (tracing on)", ">= 20,000", telemetry, telemetry >= 20_000),
+            new("telemetry / grpc streaming ceiling", ">= 0.5", share, share is null ? null : share >= 0.5),
+            new("job creates/s (tracing on)", ">= 2,000", creates, creates >= 2_000),
+            new("job create p99 ms (tracing on)", "<= 50", p99, p99 <= 50),
+            new($"decision latency p99 ms ({scale.ActiveJobsTarget:N0} jobs, {scale.Plants:N0} plants at 1 Hz)", "<= 10", Round(scale.DecisionLatencyP99Ms),
+                scale.Decisions > 0 ? scale.DecisionLatencyP99Ms <= 10 : null),
+            new("resident memory MiB at 100,000 jobs", "<= 2,048", memoryAtTarget, memoryAtTarget is null ? null : memoryAtTarget <= 2_048),
+            new("tracing overhead %, telemetry (median of rounds)", "<= 10", overheadTelemetry.MedianPercent, overheadTelemetry.MedianPercent is { } a ? a <= 10 : null),
+            new("tracing overhead %, job creation (median of rounds)", "<= 10", overheadCreate.MedianPercent, overheadCreate.MedianPercent is { } b ? b <= 10 : null),
+        ];
+        return new Report(startedAt.ToString("O", CultureInfo.InvariantCulture), SourceVersion.Describe(), options.Quick, options.Smoke, options.EffectiveSampleRatio,
+            options.Plants, options.Sites, options.DurationSeconds, options.WarmupSeconds, options.Rounds, options.Streams, options.Concurrency, loadBefore, loadAfter,
+            telemetry, Round(streaming?.PerSecond), share, Round(unary?.PerSecond), Round(unary?.P99Ms), Round(grainCalls?.PerSecond), Round(grainCalls?.P99Ms),
+            creates, Med(r => r.JobCreate.P50Ms), p99, Med(r => r.JobCreate.P999Ms),
+            unary is { PerSecond: > 0 } ? Math.Round(creates / unary.PerSecond, 4) : null,
+            scale.ActiveJobsTarget, scale.Decisions, Round(scale.DecisionLatencyP50Ms) ?? double.NaN, Round(scale.DecisionLatencyP99Ms) ?? double.NaN,
+            Round(scale.DecisionLatencyP999Ms) ?? double.NaN, scale.ResidentMemoryMiB, scale.JobsAtMemoryReading?.Total, scale.ManagedHeapMiB, PeakResidentMiB(),
+            overheadTelemetry.MedianPercent, overheadCreate.MedianPercent, overheadTelemetry, overheadCreate, targets, Machine.Current(),
+            new[] { unary, streaming, grainCalls }.OfType<CeilingResult>().ToList(), runs, scale, warmUp, problems.Count == 0, problems, warnings);
     }
+
+    private static string Name(RunResult r) => $"round {r.Round + 1}, tracing {r.Tracing}";
+
+    private static double? Round(double? v) => v is { } x && double.IsFinite(x) ? Math.Round(x, 2) : null;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public string ToTable()
     {
-        var runs = Runs.Values.ToList();
-        var both = TracingOverheadTelemetryPercent is not null;
+        var c = CultureInfo.InvariantCulture;
+        string F(double? v, string format = "N0") => v is { } x && double.IsFinite(x) ? x.ToString(format, c) : "-";
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"Load: {Plants:N0} plants on {Sites} sites (+ the built-in 3), {TelemetryStreams} telemetry streams, {JobCreateConcurrency} CreateJob calls in flight, {DurationSeconds:0.#} s per scenario; a {WarmupSeconds:0.#} s warm-up run before");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Tracing on: Scheduler:Tracing:SampleRatio {SampleRatio}, spans counted and dropped in process; commit {Commit ?? "unknown"}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Machine.Cores} cores, {Machine.TotalMemoryMiB:N0} MiB, {Machine.Os}, {Machine.Dotnet}, server GC {Machine.ServerGc}");
+        text.AppendLine(c, $"bench: {Plants:N0} plants on {Sites} sites, {TelemetryStreams} telemetry streams, {JobCreateConcurrency} CreateJob calls in flight, {DurationSeconds:0.#} s per scenario, {Rounds} round(s); commit {Commit ?? "unknown"}");
+        text.AppendLine(c, $"machine: {Machine.Cores} cores, {Machine.TotalMemoryMiB:N0} MiB, {Machine.Os}, {Machine.Dotnet}, server GC {Machine.ServerGc}; load average {F(LoadAverageAtStart, "0.00")} at start, {F(LoadAverageAtEnd, "0.00")} at end");
         text.AppendLine();
-        text.Append($"{"",-28}");
-        foreach (var r in runs) text.Append($"{"tracing " + r.Tracing,14}");
-        if (both) text.Append($"{"overhead",12}");
+        text.AppendLine(c, $"{"figure",-52} {"value",12} {"baseline",12} {"ratio",8}");
+        text.AppendLine(c, $"{"telemetry samples/s (tracing on, median)",-52} {F(TelemetrySamplesPerSecond),12} {F(GrpcStreamingCeilingSamplesPerSecond),12} {F(TelemetryShareOfStreamingCeiling, "0.00"),8}");
+        text.AppendLine(c, $"{"job creates/s (tracing on, median)",-52} {F(JobCreatesPerSecond),12} {F(GrpcUnaryCeilingCallsPerSecond),12} {F(JobCreatesShareOfUnaryCeiling, "0.000"),8}");
+        text.AppendLine(c, $"{"job create p50 / p99 / p99.9 ms",-52} {F(JobCreateP50Ms, "0.0") + " / " + F(JobCreateP99Ms, "0.0") + " / " + F(JobCreateP999Ms, "0.0"),12}");
+        text.AppendLine(c, $"{"grpc unary ceiling calls/s (p99 ms)",-52} {F(GrpcUnaryCeilingCallsPerSecond),12} {"(" + F(GrpcUnaryCeilingP99Ms, "0.00") + ")",12}");
+        text.AppendLine(c, $"{"orleans grain-call ceiling calls/s (p99 ms)",-52} {F(GrainCallCeilingPerSecond),12} {"(" + F(GrainCallCeilingP99Ms, "0.000") + ")",12}");
+        text.AppendLine(c, $"{$"decision latency p50 / p99 / p99.9 ms ({Decisions:N0} decisions)",-52} {F(DecisionLatencyP50Ms, "0.0") + " / " + F(DecisionLatencyP99Ms, "0.0") + " / " + F(DecisionLatencyP999Ms, "0.0"),12}");
+        text.AppendLine(c, $"{$"resident memory MiB at {F(ResidentMemoryJobs)} jobs (managed heap)",-52} {F(ResidentMemoryMiB),12} {"(" + F(ManagedHeapMiB) + ")",12}");
+        text.AppendLine(c, $"{"tracing overhead % telemetry: median [min, max]",-52} {F(TracingOverheadTelemetry.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadTelemetry.MinPercent, "0.0") + ", " + F(TracingOverheadTelemetry.MaxPercent, "0.0") + "]",12}");
+        text.AppendLine(c, $"{"tracing overhead % job creation: median [min, max]",-52} {F(TracingOverheadJobCreate.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadJobCreate.MinPercent, "0.0") + ", " + F(TracingOverheadJobCreate.MaxPercent, "0.0") + "]",12}");
         text.AppendLine();
-        void Row(string name, Func<RunResult, double?> value, string format, double? overhead = null)
-        {
-            text.Append($"{name,-28}");
-            foreach (var r in runs) text.Append(value(r) is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture).PadLeft(14) : "-".PadLeft(14));
-            if (both && overhead is { } o) text.Append((o.ToString("0.0", CultureInfo.InvariantCulture) + " %").PadLeft(12));
-            text.AppendLine();
-        }
-        Row("fleet set-up upserts/s", r => r.Setup.UpsertsPerSecond, "N0");
-        Row("telemetry samples/s", r => r.Telemetry.SamplesPerSecond, "N0", TracingOverheadTelemetryPercent);
-        Row("telemetry rejected", r => r.Telemetry.Rejected, "N0");
-        Row("job creates/s", r => r.JobCreate.CreatesPerSecond, "N0", TracingOverheadJobCreatePercent);
-        Row("job create p50 ms", r => r.JobCreate.P50Ms, "N2");
-        Row("job create p99 ms", r => r.JobCreate.P99Ms, "N2");
-        Row("job create p99.9 ms", r => r.JobCreate.P999Ms, "N2");
-        Row("job create max ms", r => r.JobCreate.MaxMs, "N2");
-        Row("job create errors", r => r.JobCreate.Errors, "N0");
-        Row("jobs running after", r => r.JobCreate.JobsAfter.Running, "N0");
-        Row("jobs queued after", r => r.JobCreate.JobsAfter.Queued, "N0");
-        Row("spans/s during telemetry", r => r.Telemetry.SpansPerSecond, "N0");
-        Row("spans/s during job creates", r => r.JobCreate.SpansPerSecond, "N0");
-        Row("resident memory MiB (end)", r => r.ResidentMemoryMiB, "N0");
-        Row("CPU use % (telemetry)", r => r.Telemetry.Runtime.CpuUtilisation * 100, "N0");
-        Row("CPU use % (job creates)", r => r.JobCreate.Runtime.CpuUtilisation * 100, "N0");
-        Row("GC pause ms (telemetry)", r => r.Telemetry.Runtime.GcPauseMs, "N0");
-        Row("other processes CPU s", r => r.Telemetry.Runtime.OtherProcessesCpuSeconds + r.JobCreate.Runtime.OtherProcessesCpuSeconds, "N1");
+        text.AppendLine(c, $"{"round",-8} {"tracing",8} {"load avg",9} {"samples/s",11} {"creates/s",10} {"p50 ms",8} {"p99 ms",8} {"p99.9 ms",9} {"spans/s",8}");
+        foreach (var r in Runs)
+            text.AppendLine(c, $"{r.Round + 1,-8} {r.Tracing,8} {F(r.LoadAverage, "0.00"),9} {F(r.Telemetry.SamplesPerSecond),11} {F(r.JobCreate.CreatesPerSecond),10} {F(r.JobCreate.P50Ms, "0.0"),8} {F(r.JobCreate.P99Ms, "0.0"),8} {F(r.JobCreate.P999Ms, "0.0"),9} {F(r.Telemetry.SpansPerSecond),8}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Process resident memory at the end: {ResidentMemoryMiB:N0} MiB (peak {PeakResidentMemoryMiB?.ToString("N0", CultureInfo.InvariantCulture) ?? "n/a"} MiB)");
+        text.AppendLine("targets:");
+        foreach (var t in Targets)
+            text.AppendLine(c, $"  {(t.Met switch { true => "met   ", false => "MISSED", null => "n/a   " })} {t.Name,-62} {t.Wanted,10}  measured {F(t.Measured, "#,0.##")}");
         text.AppendLine(Ok ? "OK: no rejected samples, no failed calls" : "PROBLEMS:\n  " + string.Join("\n  ", Problems));
         if (Warnings.Count > 0) text.AppendLine("WARNINGS:\n  " + string.Join("\n  ", Warnings));
         return text.ToString();

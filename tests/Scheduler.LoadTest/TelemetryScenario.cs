@@ -33,11 +33,14 @@ internal sealed record TelemetryResult(
 /// (OverrunSeconds), and the rate counts that time too. Progress lines (and ValidatedPerSecond) count the samples the
 /// plant grains have validated, from the scheduler's own counter <c>scheduler.telemetry.samples</c>.
 /// </summary>
-internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int streams)
+/// <remarks>With <c>pace</c>, each stream sends one round per <c>pace</c> (1 s: every plant at 1 Hz, as plants report)
+/// instead of as fast as it can.</remarks>
+internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int streams, TimeSpan? pace = null)
 {
     private static readonly TimeSpan MinStep = TimeSpan.FromMicroseconds(1);
 
-    public async Task<TelemetryResult> RunAsync(TimeSpan duration, string label, CancellationToken cancellation)
+    /// <param name="stop">Ends the streams (completed normally) before the duration is up.</param>
+    public async Task<TelemetryResult> RunAsync(TimeSpan duration, string label, CancellationToken cancellation, CancellationToken stop = default)
     {
         long sent = 0;
         var problems = new ConcurrentQueue<string>();
@@ -54,8 +57,11 @@ internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int stre
             try
             {
                 using var call = client.PushGeneration(cancellationToken: cancellation);
-                for (var round = 0; Stopwatch.GetElapsedTime(started) < duration && !cancellation.IsCancellationRequested; round++)
+                for (var round = 0; Stopwatch.GetElapsedTime(started) < duration && !cancellation.IsCancellationRequested && !stop.IsCancellationRequested; round++)
                 {
+                    if (pace is { } p && p * round - Stopwatch.GetElapsedTime(started) is { Ticks: > 0 } wait)
+                        await Task.Delay(wait, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (stop.IsCancellationRequested) break;
                     foreach (var plant in share)
                     {
                         var now = DateTimeOffset.UtcNow;

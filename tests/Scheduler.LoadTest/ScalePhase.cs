@@ -1,0 +1,157 @@
+namespace Scheduler.LoadTest;
+
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Grpc.Core;
+using Scheduler.Api.V1;
+using SchedulerDiagnostics = Scheduler.Grains.SchedulerDiagnostics;
+
+internal sealed record ScaleResult(
+    int Sites,
+    int Plants,
+    int ActiveJobsTarget,
+    JobCreateResult ActiveJobsCreate,
+    double SettleSeconds,
+    JobCounts JobsAtWindowStart,
+    double WindowSeconds,
+    long Decisions,
+    double DecisionLatencyP50Ms,
+    double DecisionLatencyP99Ms,
+    double DecisionLatencyP999Ms,
+    double DecisionLatencyMaxMs,
+    int? MemoryJobsTarget,
+    JobCreateResult? MemoryJobsCreate,
+    JobCounts? JobsAtMemoryReading,
+    double? ResidentMemoryMiB,
+    double? ManagedHeapMiB,
+    TelemetryResult Telemetry,
+    IReadOnlyList<string> Problems);
+
+/// <summary>
+/// The scale of the targets, on one fresh host with the host's default telemetry (tracing on): the load fleet with
+/// every plant reporting at 1 Hz throughout; <c>activeJobs</c> jobs created as fast as they go, then, once the region
+/// has placed them (no job queued, or a time limit), a window in which a trickle of creates (5/s) keeps decisions
+/// coming and the scheduler's own histogram <c>scheduler.decision.latency</c> is read; then more jobs up to
+/// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set.
+/// </summary>
+internal static class ScalePhase
+{
+    private const double TrickleCreatesPerSecond = 5;
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(120);
+
+    public static async Task<ScaleResult> RunAsync(LoadOptions options, CancellationToken cancellation)
+    {
+        const string name = "scale";
+        var problems = new List<string>();
+        await using var host = await LoadHost.StartAsync(tracing: true, options.SampleRatio, spanProfile: false);
+        Console.Error.WriteLine($"== {name}: fleet set-up, {options.Sites} sites, {options.Plants} plants");
+        var (fleet, _) = await FleetSetup.RunAsync(host, options.Sites, options.Plants, cancellation);
+
+        using var stopTelemetry = new CancellationTokenSource();
+        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1))
+            .RunAsync(TimeSpan.FromHours(1), $"{name}: telemetry at 1 Hz", cancellation, stopTelemetry.Token);
+        var jobs = new JobCreateScenario(host, fleet, options.Concurrency);
+        using var channel = host.NewChannel();
+        TelemetryResult telemetry;
+        JobCreateResult active, memory = null!;
+        double settleSeconds;
+        JobCounts atWindow, atMemory = null!;
+        double[] latencies;
+        double windowSeconds;
+        double? residentMiB = null, heapMiB = null;
+        try
+        {
+            Console.Error.WriteLine($"== {name}: creating {options.ActiveJobs:N0} jobs");
+            active = await jobs.RunAsync(TimeSpan.FromHours(1), $"{name}: jobs", cancellation, options.ActiveJobs);
+
+            // Wait until the dispatcher has placed what it can: the burst of first placements is not the steady state.
+            var settle = Stopwatch.GetTimestamp();
+            atWindow = await JobCreateScenario.CountJobsAsync(channel, cancellation);
+            while (atWindow.Queued > 0 && Stopwatch.GetElapsedTime(settle) < SettleLimit)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
+                atWindow = await JobCreateScenario.CountJobsAsync(channel, cancellation);
+            }
+            settleSeconds = Stopwatch.GetElapsedTime(settle).TotalSeconds;
+            if (atWindow.Queued > 0) problems.Add($"scale: {atWindow.Queued} jobs still queued {settleSeconds:0} s after the creates");
+            Console.Error.WriteLine($"   settled after {settleSeconds:0.0} s: {atWindow.Running:N0} running, {atWindow.Queued:N0} queued; reading decision latency for {options.ScaleSeconds:0} s");
+
+            using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency"))
+            {
+                var window = Stopwatch.GetTimestamp();
+                await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
+                windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
+                latencies = recorder.Sorted();
+            }
+            Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms");
+
+            if (options.MemoryJobs > 0)
+            {
+                var more = options.MemoryJobs - atWindow.Total - (int)Math.Round(TrickleCreatesPerSecond * windowSeconds);
+                Console.Error.WriteLine($"== {name}: creating {Math.Max(0, more):N0} more jobs for the memory reading at {options.MemoryJobs:N0}");
+                memory = await jobs.RunAsync(TimeSpan.FromHours(1), $"{name}: jobs for memory", cancellation, Math.Max(0, more));
+                atMemory = await JobCreateScenario.CountJobsAsync(channel, cancellation);
+                // Garbage is not memory the scheduler needs: a full blocking compacting collection first, then the RSS.
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                residentMiB = Math.Round(Process.GetCurrentProcess().WorkingSet64 / 1048576.0, 1);
+                heapMiB = Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1);
+                Console.Error.WriteLine($"   {atMemory.Total:N0} jobs ({atMemory.Running:N0} running, {atMemory.Queued:N0} queued): resident {residentMiB:N0} MiB, managed heap {heapMiB:N0} MiB");
+            }
+        }
+        finally
+        {
+            await stopTelemetry.CancelAsync();
+            telemetry = await telemetryTask;
+        }
+        return new ScaleResult(options.Sites, options.Plants, options.ActiveJobs, active, Math.Round(settleSeconds, 1), atWindow, Math.Round(windowSeconds, 1),
+            latencies.Length, JobCreateScenario.Percentile(latencies, 0.50), JobCreateScenario.Percentile(latencies, 0.99),
+            JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
+            options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
+            residentMiB, heapMiB, telemetry, problems);
+    }
+
+    /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
+    private static async Task TrickleAsync(JobCreateScenario jobs, Grpc.Net.Client.GrpcChannel channel, TimeSpan duration, CancellationToken cancellation)
+    {
+        var client = new JobService.JobServiceClient(channel);
+        var random = new Random(7);
+        var started = Stopwatch.GetTimestamp();
+        for (var n = 0; Stopwatch.GetElapsedTime(started) < duration; n++)
+        {
+            var due = TimeSpan.FromSeconds(n / TrickleCreatesPerSecond) - Stopwatch.GetElapsedTime(started);
+            if (due > TimeSpan.Zero) await Task.Delay(due, cancellation);
+            try { await client.CreateJobAsync(jobs.NewRequest(random, $"trickle-{n}"), cancellationToken: cancellation); }
+            catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled) { Console.Error.WriteLine($"   trickle create failed: {ex.Status.Detail}"); }
+        }
+    }
+}
+
+/// <summary>Every measurement of one of the scheduler's histograms while it lives, through an in-process listener.</summary>
+internal sealed class HistogramRecorder : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly List<double> _values = [];
+
+    public HistogramRecorder(string meter, string instrument)
+    {
+        _listener.InstrumentPublished = (i, listener) =>
+        {
+            if (i.Meter.Name == meter && i.Name == instrument) listener.EnableMeasurementEvents(i);
+        };
+        _listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        {
+            if (!double.IsFinite(value)) return;
+            lock (_values) _values.Add(value);
+        });
+        _listener.Start();
+    }
+
+    public double[] Sorted()
+    {
+        lock (_values) return [.. _values.Order()];
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
