@@ -7,7 +7,7 @@ using Scheduler.Core.Policy.Filters;
 using Scheduler.Core.Policy.Scorers;
 using static Build;
 
-/// <summary>The composed pipeline and the dispatcher's four phases.</summary>
+/// <summary>The composed pipeline and the dispatcher's five phases.</summary>
 public class DispatcherTests
 {
     private static DispatchPlan Decide(IReadOnlyList<SiteSnapshot> sites, params JobState[] jobs) =>
@@ -223,5 +223,20 @@ public class DispatcherTests
         var ex = Assert.Throws<ArgumentException>(() => new Dispatcher(new PolicyOptions { RelocationMarginFactor = 0.5, StartGreenFraction = 2 }));
         Assert.Contains(nameof(PolicyOptions.RelocationMarginFactor), ex.Message);
         Assert.Contains(nameof(PolicyOptions.StartGreenFraction), ex.Message);
+    }
+
+    [Fact]
+    public void AJobThatCannotWait_GetsItsGpus_BeforeARelocationTakesThem()
+    {
+        // a is in deficit and would send its 200-GPU job to b; b has 250 free GPUs, and an inference job pinned to b
+        // must run now. The pinned job is placed first; the move no longer fits and does not happen.
+        var sites = new[] { Snapshot(Site("a", gpus: 1000), greenMw: 0), Snapshot(Site("b", gpus: 250), greenMw: 10) };
+        var mover = Running(Job("mover", gpus: 200, workGpuHours: 200 * 10, interruptible: false, relocatable: true), "a");
+        var pinned = Queued(Job("inference", gpus: 100, workGpuHours: 100, interruptible: false, relocatable: false, allowed: ["b"]));
+
+        var plan = new Dispatcher(new PolicyOptions()).Decide(Fleet(T0, sites, [mover, pinned], FullMesh(sites[0].Spec, sites[1].Spec)));
+
+        var placed = Assert.Single(plan.Decisions);
+        Assert.Equal(("inference", DecisionKind.Place, "b"), (placed.JobId, placed.Kind, placed.ToSiteId));
     }
 }

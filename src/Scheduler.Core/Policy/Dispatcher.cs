@@ -8,15 +8,18 @@ using Scheduler.Core.Lifecycle;
 /// Pure business logic; the caller applies the decisions. Not thread-safe (it reuses scratch buffers).
 /// </summary>
 /// <remarks>
-/// One round runs four phases, in this order:
+/// One round runs five phases, in this order:
 /// <list type="number">
+/// <item>Start what cannot wait: queued and paused jobs at their deadline guard or not interruptible, most urgent
+///   first. First, so that nothing moving in for green power takes the GPUs a job needs to meet its deadline (pinned
+///   inference, for one, can run nowhere else).</item>
 /// <item>Relocate: running relocatable jobs leave sites in deficit for sites with surplus, when the move pays.
-///   First, because a move keeps a job making progress on green power.</item>
+///   Before pausing, because a move keeps a job making progress on green power.</item>
 /// <item>Pause: where the deficit still exceeds what the battery can bridge, interruptible jobs with slack pause;
 ///   on a physical shortfall, any interruptible job pauses.</item>
-/// <item>Resume: paused jobs, most urgent first, where surplus returned (or anywhere, under the deadline guard).
+/// <item>Resume: the other paused jobs, most urgent first, where surplus returned.
 ///   Before placement, because paused jobs have waited longer and hold progress.</item>
-/// <item>Place: queued jobs, most urgent first; a job that can wait waits for surplus.</item>
+/// <item>Place: the other queued jobs, most urgent first; they wait for surplus.</item>
 /// </list>
 /// Every phase updates the site views, so no site is given more GPUs than it has.
 /// </remarks>
@@ -42,10 +45,12 @@ public sealed class Dispatcher
     public DispatchPlan Decide(FleetSnapshot fleet)
     {
         var round = new Round(fleet, _options);
+        // Jobs that cannot wait (near their deadline, not interruptible) get GPUs before anything moves in.
+        Start(round, [.. round.Paused.Concat(round.Queued).Where(j => !round.CanWait(j))]);
         if (_options.GreenAware) Relocate(round);
         Pause(round);
-        Start(round, round.Paused);
-        Start(round, round.Queued);
+        Start(round, [.. round.Paused.Where(j => !round.Handled(j))]);
+        Start(round, [.. round.Queued.Where(j => !round.Handled(j))]);
         return new DispatchPlan(round.Decisions, round.Deferrals);
     }
 
@@ -186,6 +191,7 @@ public sealed class Dispatcher
         private readonly double[] _bandwidthGbps;
         private readonly SiteView[][] _reachable;
         private readonly HashSet<string> _decided = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _deferred = new(StringComparer.Ordinal);
 
         public Round(FleetSnapshot fleet, PolicyOptions options)
         {
@@ -269,7 +275,14 @@ public sealed class Dispatcher
             _decided.Add(decision.JobId);
         }
 
-        public void Defer(JobState job, string reason) => Deferrals.Add(new Deferral(job.Id, reason));
+        public void Defer(JobState job, string reason)
+        {
+            Deferrals.Add(new Deferral(job.Id, reason));
+            _deferred.Add(job.Id);
+        }
+
+        /// <summary>Decided or deferred in this round already.</summary>
+        public bool Handled(JobState job) => _decided.Contains(job.Id) || _deferred.Contains(job.Id);
 
         public bool InCooldown(JobState job) => job.LastTransitionAt is { } t && Now - t < _options.Cooldown;
 
