@@ -3,6 +3,7 @@ namespace Scheduler.Cli;
 using System.CommandLine;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Scheduler.Api.Client;
 using Scheduler.Cli.Commands;
 
 /// <summary>What a command's body gets: clients on one channel, the output mode, and Ctrl+C.</summary>
@@ -25,6 +26,21 @@ internal static class Cli
     public const int Ok = 0, RpcError = 1, UsageError = 2, Interrupted = 130;
 
     public static readonly Option<string> Address = AddressOption();
+
+    /// <summary>The bearer token; without it, SCHEDULER_TOKEN, then the credential file's entry for --address (see <see cref="ResolveToken"/>).</summary>
+    public static readonly Option<string> Token = new("--token")
+    {
+        Description = "Bearer token for the scheduler (default: $SCHEDULER_TOKEN, else the token the host wrote to ~/.config/green-scheduler/credentials.json for --address)",
+        Recursive = true,
+    };
+
+    public const string TokenVariable = "SCHEDULER_TOKEN";
+
+    /// <summary>--token, else $SCHEDULER_TOKEN, else the credential file's token for this address (as kubectl reads its config), else none.</summary>
+    public static string? ResolveToken(ParseResult parse, string address) =>
+        parse.GetValue(Token) is { Length: > 0 } token ? token
+        : Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } variable ? variable
+        : CredentialFile.DefaultPath() is { } path ? CredentialFile.ReadToken(path, address) : null;
 
     public static readonly Option<bool> Json = new("--json")
     {
@@ -51,7 +67,7 @@ internal static class Cli
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("Green-power compute scheduler: submit and watch jobs, inspect the fleet and its energy, replay scenarios.") { Address };
+        var root = new RootCommand("Green-power compute scheduler: submit and watch jobs, inspect the fleet and its energy, replay scenarios.") { Address, Token };
         JobCommands.AddTo(root);
         FleetCommands.AddTo(root);
         // The flag on every API command; replay's --json names a file instead.
@@ -69,7 +85,7 @@ internal static class Cli
         command.SetAction(async (parse, cancel) =>
         {
             var address = parse.GetValue(Address)!;
-            using var channel = GrpcChannel.ForAddress(address);
+            using var channel = SchedulerChannel.Create(address, ResolveToken(parse, address));
             try
             {
                 await body(parse, new Session(channel, parse.GetValue(Json), cancel));

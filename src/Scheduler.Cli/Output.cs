@@ -95,6 +95,8 @@ internal static partial class Output
             return;
         }
         Console.Error.WriteLine($"error: {CodeName(ex.StatusCode)}: {ex.Status.Detail}");
+        if (ex.StatusCode == StatusCode.Unauthenticated)
+            Console.Error.WriteLine("  pass --token TOKEN or set SCHEDULER_TOKEN; a development host writes an operator token to ~/.config/green-scheduler/credentials.json on start");
         if (ex.GetRpcStatus()?.GetDetail<BadRequest>() is { } badRequest)
             foreach (var v in badRequest.FieldViolations) Console.Error.WriteLine($"  {v.Field}: {v.Description}");
     }

@@ -7,6 +7,8 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Scheduler.Api.Client;
+using Scheduler.Api.Security;
 using Scheduler.Api.V1;
 using GenerationSample = Scheduler.Api.V1.GenerationSample;
 using Scheduler.Grains;
@@ -26,7 +28,25 @@ public sealed class SchedulerHost : IAsyncDisposable
         GrpcPort = grpcPort;
         HttpPort = httpPort;
         Time = time;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        Credentials = app.Services.GetRequiredService<SchedulerCredentials>();
+        // The tests' default caller is an operator, minted from the host's own (development) key.
+        Channel = ChannelWithToken(Credentials.MintOperator("tests"));
+    }
+
+    private readonly List<GrpcChannel> _channels = [];
+
+    /// <summary>The host's token minter (its development key).</summary>
+    public SchedulerCredentials Credentials { get; }
+
+    /// <summary>A channel calling as <paramref name="caller"/> (disposed with the host).</summary>
+    public GrpcChannel ChannelAs(CallerIdentity caller) => ChannelWithToken(Credentials.Mint(caller));
+
+    /// <summary>A channel sending this token, or none (disposed with the host).</summary>
+    public GrpcChannel ChannelWithToken(string? token)
+    {
+        var channel = SchedulerChannel.Create($"http://127.0.0.1:{GrpcPort}", token);
+        lock (_channels) _channels.Add(channel);
+        return channel;
     }
 
     public WebApplication App { get; }
@@ -53,7 +73,7 @@ public sealed class SchedulerHost : IAsyncDisposable
             "--no-demo", "--data-dir", dataDir,
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
-            "--Scheduler:AutoTick=false", "--Logging:LogLevel:Default=Warning",
+            "--Scheduler:AutoTick=false", "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
         ], builder =>
         {
             builder.Services.AddSingleton(new SchedulerClock(time));
@@ -88,7 +108,7 @@ public sealed class SchedulerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Channel.Dispose();
+        lock (_channels) _channels.ForEach(c => c.Dispose());
         await App.StopAsync();
         await App.DisposeAsync();
         if (_ownedDataDir is not null)

@@ -29,7 +29,7 @@ public class TelemetryApiTests(HostFixture fixture)
     [InlineData(double.NaN, 0, "megawatts")]
     [InlineData(-3, 0, "megawatts")]
     [InlineData(500, 0, "megawatts")]
-    [InlineData(10, 600, "timestamp")]
+    [InlineData(10, 600, "time")]
     public async Task ReportGeneration_RejectsABadSample_NamingTheField(double mw, double minutes, string field)
     {
         fixture.Host.Time.Advance(TimeSpan.FromMinutes(1));
@@ -40,10 +40,11 @@ public class TelemetryApiTests(HostFixture fixture)
     }
 
     [Fact]
-    public async Task ReportGeneration_UnknownPlant_IsNotFound()
+    public async Task ReportGeneration_UnknownPlant_IsInvalid_NamingThePlantId()
     {
-        var (code, _) = await Rpc.FailsAsync(() => Telemetry.ReportGenerationAsync(Sample("no-such-plant", 1)).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, code);
+        var (code, fields) = await Rpc.FailsAsync(() => Telemetry.ReportGenerationAsync(Sample("no-such-plant", 1)).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, code);
+        Assert.Equal(["plant_id"], fields);
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public class TelemetryApiTests(HostFixture fixture)
         var reply = await call;
 
         Assert.Equal((2, 2), (reply.Accepted, reply.Rejected));
-        Assert.Equal([(1L, "timestamp"), (2L, "megawatts")], reply.Rejections.Select(r => (r.Index, r.Field)));
+        Assert.Equal([(1L, "time"), (2L, "megawatts")], reply.Rejections.Select(r => (r.Index, r.Field)));
         var site = await new FleetService.FleetServiceClient(fixture.Host.Channel).GetSiteAsync(new GetSiteRequest { Id = "ulanqab" });
         Assert.Contains(site.Plants, p => p.PlantId == "ulanqab-wind" && p.Megawatts == 100);
     }

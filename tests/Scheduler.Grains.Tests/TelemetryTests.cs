@@ -9,8 +9,8 @@ public class TelemetryTests(ClusterFixture fixture)
         { "infinite", double.PositiveInfinity, 0, "megawatts" },
         { "negative", -1, 0, "megawatts" },
         { "above nameplate × 1.1", 11.5, 0, "megawatts" },
-        { "an hour in the future", 5, 60, "timestamp" },
-        { "older than the last sample", 5, -1, "timestamp" },
+        { "an hour in the future", 5, 60, "time" },
+        { "older than the last sample", 5, -1, "time" },
     };
 
     [Theory]

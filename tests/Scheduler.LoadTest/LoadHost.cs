@@ -13,7 +13,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
+using Scheduler.Api.Client;
 using Scheduler.Api.Hosting;
+using Scheduler.Api.Security;
 using Scheduler.Grains;
 using Scheduler.Host.Demo;
 using Scheduler.Host.Hosting;
@@ -30,9 +32,13 @@ internal sealed class LoadHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _dataDir;
 
+    private readonly string _token;
+
     private LoadHost(WebApplication app, string dataDir, int grpcPort, SpanCounter? spans)
     {
         _app = app;
+        // The load tool is an operator client (operators are not rate-limited): its token comes from the host's keys.
+        _token = app.Services.GetRequiredService<SchedulerCredentials>().MintOperator("load-test", TimeSpan.FromDays(1));
         _dataDir = dataDir;
         GrpcAddress = $"http://127.0.0.1:{grpcPort}";
         Spans = spans;
@@ -43,7 +49,7 @@ internal sealed class LoadHost : IAsyncDisposable
     /// <summary>Spans ended and exported so far (null without tracing).</summary>
     public SpanCounter? Spans { get; }
 
-    public GrpcChannel NewChannel() => GrpcChannel.ForAddress(GrpcAddress);
+    public GrpcChannel NewChannel() => SchedulerChannel.Create(GrpcAddress, _token);
 
     /// <summary>The host's services (the silo's grain factory, for the grain-call baseline).</summary>
     public IServiceProvider Services => _app.Services;
@@ -64,7 +70,7 @@ internal sealed class LoadHost : IAsyncDisposable
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
             "--Scheduler:AutoTick=true", "--Scheduler:TickInterval=00:00:01",
-            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
             .. sampleRatio is { } ratio ? [$"--Scheduler:Tracing:SampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}"] : Array.Empty<string>(),
         ];
         SpanCounter? spans = tracing ? new SpanCounter(spanProfile) : null;

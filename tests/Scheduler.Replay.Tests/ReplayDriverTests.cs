@@ -64,12 +64,13 @@ public class ReplayDriverTests
         {
             ContentRootPath = Directory.CreateDirectory(dataDir).FullName,
             Args = ["--no-demo", "--data-dir", dataDir, "--grpc-port", $"{ports[0]}", "--http-port", $"{ports[1]}", "--silo-port", $"{ports[2]}", "--gateway-port", $"{ports[3]}",
-                "--Logging:LogLevel:Default=Warning"],
+                "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile="],
         }, telemetry: false);
         await app.StartAsync();
         try
         {
-            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}");
+            using var channel = Scheduler.Api.Client.SchedulerChannel.Create($"http://127.0.0.1:{ports[0]}",
+                Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Scheduler.Api.Security.SchedulerCredentials>(app.Services).MintOperator("test"));
             var replay = new ReplayService.ReplayServiceClient(channel);
             var error = await Assert.ThrowsAsync<RpcException>(async () =>
                 await replay.SetClockAsync(new SetClockRequest { Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(T0) }));

@@ -3,14 +3,32 @@ namespace Scheduler.Api.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.Options;
+using Scheduler.Api.Security;
 using Scheduler.Api.Services;
 
 public static class SchedulerApiExtensions
 {
-    /// <summary>Registers the gRPC services, the error mapping, server reflection and the standard health service.</summary>
+    /// <summary>
+    /// Registers the gRPC services, the security front door (authentication, limits, authorization; it needs a
+    /// <see cref="SchedulerCredentials"/> singleton, which the host registers from its keys), the error mapping, server
+    /// reflection and the standard health service. Limits are section <c>Scheduler:Limits</c>, validated at start.
+    /// </summary>
     public static IServiceCollection AddSchedulerApi(this IServiceCollection services)
     {
-        services.AddGrpc(o => o.Interceptors.Add<ErrorInterceptor>());
+        services.AddOptions<SchedulerLimitsOptions>().BindConfiguration(SchedulerLimitsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SchedulerLimitsOptions>, SchedulerLimitsOptionsValidator>();
+        services.AddSingleton<CallLimiter>();
+        services.AddSingleton<AccessPolicy>();
+        // Security first: an unauthenticated, over-limit or denied call is refused before the error mapping or a service runs.
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<SecurityInterceptor>();
+            o.Interceptors.Add<ErrorInterceptor>();
+        });
+        services.AddStrictRequestParsing(); // undecodable requests are INVALID_ARGUMENT, not UNKNOWN
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<SchedulerLimitsOptions>>((o, limits) => o.MaxReceiveMessageSize = limits.Value.MaxMessageBytes);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck("scheduler", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
         return services;

@@ -9,6 +9,11 @@ using JobEvent = Scheduler.Api.V1.JobEvent;
 internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock) : JobService.JobServiceBase
 {
     private const int DefaultPageSize = 50, MaxPageSize = 1000;
+    // Bounds on a job spec: generous for real jobs (10M GPU-hours is a frontier training run), small enough that no
+    // arithmetic downstream overflows or loses meaning. GPUs are bounded by the largest candidate site instead.
+    private const double MaxWorkGpuHours = 10_000_000, MaxCheckpointGb = 1_000_000, MaxTokensPerGpuHour = 1e12;
+    private const int MaxAllowedSites = 64;
+    private static readonly TimeSpan MaxDeadlineAhead = TimeSpan.FromDays(3650);
     private static readonly TimeSpan WatchPoll = TimeSpan.FromSeconds(20);
 
     public override async Task<Job> CreateJob(CreateJobRequest request, ServerCallContext context)
@@ -23,16 +28,30 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock)
         }
         check.Id(spec.Tenant, "job.tenant")
             .Check(spec.Gpus > 0, "job.gpus", $"must be > 0, was {spec.Gpus}")
-            .Check(double.IsFinite(spec.WorkGpuHours) && spec.WorkGpuHours > 0, "job.work_gpu_hours", $"must be a finite number > 0, was {spec.WorkGpuHours}")
-            .Finite(spec.CheckpointGb, "job.checkpoint_gb", 0, 1_000_000)
-            .Check(!spec.HasTokensPerGpuHour || (double.IsFinite(spec.TokensPerGpuHour) && spec.TokensPerGpuHour >= 0), "job.tokens_per_gpu_hour", "must be a finite number >= 0");
+            .Check(double.IsFinite(spec.WorkGpuHours) && spec.WorkGpuHours > 0 && spec.WorkGpuHours <= MaxWorkGpuHours, "job.work_gpu_hours",
+                $"must be a finite number in (0, {MaxWorkGpuHours}], was {spec.WorkGpuHours}")
+            .Finite(spec.CheckpointGb, "job.checkpoint_gb", 0, MaxCheckpointGb)
+            .Check(!spec.HasTokensPerGpuHour || (double.IsFinite(spec.TokensPerGpuHour) && spec.TokensPerGpuHour is >= 0 and <= MaxTokensPerGpuHour),
+                "job.tokens_per_gpu_hour", $"must be a finite number within [0, {MaxTokensPerGpuHour}]")
+            .Check(spec.AllowedSites.Count <= MaxAllowedSites, "job.allowed_sites", $"at most {MaxAllowedSites} sites")
+            .Check(spec.AllowedSites.Distinct(StringComparer.Ordinal).Count() == spec.AllowedSites.Count, "job.allowed_sites", "names a site twice");
         var now = clock.GetUtcNow();
-        if (spec.Deadline is { } deadline) check.Check(deadline.ToDateTimeOffset() > now, "job.deadline", $"must be in the future (now is {now:O})");
+        if (spec.Deadline is { } deadline)
+        {
+            check.Time(deadline, "job.deadline");
+            if (RequestValidation.IsTime(deadline))
+                check.Check(deadline.ToDateTimeOffset() > now, "job.deadline", $"must be after the job's arrival (now, {now:O})")
+                    .Check(deadline.ToDateTimeOffset() <= now + MaxDeadlineAhead, "job.deadline", $"must be within {MaxDeadlineAhead.TotalDays:0} days of now ({now:O})");
+        }
 
         // Sites: every allowed site must exist and share one region; the job must fit in the largest candidate.
         var sites = fleet.Sites.ToDictionary(s => s.Id, StringComparer.Ordinal);
-        for (var i = 0; i < spec.AllowedSites.Count; i++)
-            check.Check(sites.ContainsKey(spec.AllowedSites[i]), $"job.allowed_sites[{i}]", $"no site '{spec.AllowedSites[i]}'");
+        for (var i = 0; i < Math.Min(spec.AllowedSites.Count, MaxAllowedSites); i++)
+        {
+            // A malformed name is named as such; a well-formed one must exist.
+            if (!RequestValidation.IsId(spec.AllowedSites[i])) check.Id(spec.AllowedSites[i], $"job.allowed_sites[{i}]");
+            else check.Check(sites.ContainsKey(spec.AllowedSites[i]), $"job.allowed_sites[{i}]", $"no site '{spec.AllowedSites[i]}'");
+        }
         if (spec.Region.Length > 0)
             check.Id(spec.Region, "job.region").Check(fleet.Sites.Any(s => s.Region == spec.Region), "job.region", $"no site in region '{spec.Region}'");
         var candidates = (spec.AllowedSites.Count > 0 ? spec.AllowedSites.Where(sites.ContainsKey).Select(id => sites[id]) : fleet.Sites)

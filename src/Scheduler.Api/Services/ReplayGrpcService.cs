@@ -29,7 +29,7 @@ internal sealed class ReplayGrpcService(IGrainFactory grains, SchedulerClock clo
     public override Task<SetClockResponse> SetClock(SetClockRequest request, ServerCallContext context)
     {
         var replay = RequireReplayMode();
-        var check = new RequestValidation().Check(request.Time is not null, "time", "required");
+        var check = new RequestValidation().Time(request.Time, "time");
         check.ThrowIfInvalid();
         var time = request.Time!.ToDateTimeOffset();
         check.Check(time >= replay.GetUtcNow(), "time", $"the replay clock only moves forward; it is at {replay.GetUtcNow():O}").ThrowIfInvalid();

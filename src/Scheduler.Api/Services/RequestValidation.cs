@@ -15,6 +15,9 @@ internal sealed partial class RequestValidation
 
     public bool IsValid => _violations.Count == 0;
 
+    /// <summary>The first violation, or null: a stream's sample reports one field.</summary>
+    public BadRequest.Types.FieldViolation? First => _violations.Count > 0 ? _violations[0] : null;
+
     public RequestValidation Add(string field, string description)
     {
         _violations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
@@ -29,6 +32,20 @@ internal sealed partial class RequestValidation
         if (value.Length == 0) return required ? Add(field, "required") : this;
         return Check(value.Length <= 128 && IdPattern().IsMatch(value), field, "1-128 characters of letters, digits, '.', '_' and '-'");
     }
+
+    /// <summary>A timestamp protobuf can turn into a time: seconds within years 1-9999, nanos within [0, 1e9).</summary>
+    public RequestValidation Time(Google.Protobuf.WellKnownTypes.Timestamp? value, string field, bool required = true)
+    {
+        if (value is null) return required ? Add(field, "required") : this;
+        return Check(IsTime(value), field, "not a valid timestamp (years 1-9999, nanos within [0, 999999999])");
+    }
+
+    public static bool IsTime(Google.Protobuf.WellKnownTypes.Timestamp value) =>
+        value.Seconds is >= MinTimestampSeconds and <= MaxTimestampSeconds && value.Nanos is >= 0 and < 1_000_000_000;
+
+    public static bool IsId(string value) => value.Length is > 0 and <= 128 && IdPattern().IsMatch(value);
+
+    private const long MinTimestampSeconds = -62_135_596_800, MaxTimestampSeconds = 253_402_300_799;
 
     public RequestValidation Finite(double value, string field, double min, double max = double.MaxValue) =>
         Check(double.IsFinite(value) && value >= min && value <= max, field, max == double.MaxValue

@@ -61,7 +61,6 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
         var (field, reason) = await ReportAsync(request, context.CancellationToken);
         if (field is not null)
         {
-            if (field == "plant_id" && reason!.StartsWith("unknown", StringComparison.Ordinal)) throw new RpcException(new Status(StatusCode.NotFound, reason));
             new RequestValidation().Add(field, reason!).ThrowIfInvalid();
         }
         return new ReportGenerationResponse { Accepted = true };
@@ -69,10 +68,7 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
 
     private async Task<(string? Field, string? Reason)> ReportAsync(GenerationSample sample, CancellationToken cancellation)
     {
-        var check = new RequestValidation().Id(sample.PlantId, "plant_id").Check(sample.Time is not null, "time", "required");
-        for (var i = 0; i < sample.Forecast.Count; i++) check.Check(sample.Forecast[i].Time is not null, $"forecast[{i}].time", "required");
-        try { check.ThrowIfInvalid(); }
-        catch (RpcException ex) { return ("request", ex.Status.Detail); }
+        if (TelemetryValidation.CheckShape(sample) is { } bad) return bad;
         // Each sample is its own trace, sampled on its own (linked to the stream): a stream lives for hours and carries
         // thousands of samples, so sampling the stream as one trace would trace all of them or none.
         var stream = Activity.Current;

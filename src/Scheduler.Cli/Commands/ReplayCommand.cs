@@ -46,7 +46,7 @@ internal static class ReplayCommand
             try
             {
                 return await RunAsync(parse.GetValue(scenario)!, parse.GetValue(from), parse.GetValue(to), parse.GetValue(json), parse.GetValue(html),
-                    parse.GetValue(policies)!, address, cancel);
+                    parse.GetValue(policies)!, address, address is null ? null : Cli.ResolveToken(parse, address), cancel);
             }
             catch (ScenarioLoadException ex)
             {
@@ -67,7 +67,7 @@ internal static class ReplayCommand
     }
 
     private static async Task<int> RunAsync(string name, DateTimeOffset? from, DateTimeOffset? to, FileInfo? json, FileInfo? html,
-        string[] policies, string? address, CancellationToken cancel)
+        string[] policies, string? address, string? token, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         var full = ScenarioCatalog.Load(name);
@@ -84,7 +84,7 @@ internal static class ReplayCommand
         var optimum = Task.Run(() => OfflineOptimum.Solve(scenario), cancel);
 
         await using var host = address is null ? await ReplayHost.StartAsync(cancel) : null;
-        using var remote = address is null ? null : GrpcChannel.ForAddress(address);
+        using var remote = address is null ? null : Scheduler.Api.Client.SchedulerChannel.Create(address, token);
         var driver = new ReplayDriver(host?.Channel ?? remote!);
         IReadOnlyList<PolicyOutcome> outcomes = [];
         await AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }).Progress()

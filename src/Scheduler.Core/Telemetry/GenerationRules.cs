@@ -36,14 +36,14 @@ public static class GenerationRules
         if (megawatts < 0) return new("megawatts", $"must be >= 0, was {megawatts}");
         var ceiling = plant.NameplateMegawatts * options.NameplateTolerance;
         if (megawatts > ceiling) return new("megawatts", $"{megawatts} exceeds nameplate {plant.NameplateMegawatts} MW × tolerance {options.NameplateTolerance}");
-        if (at > now + options.MaxFutureSkew) return new("timestamp", $"{at:O} is more than {options.MaxFutureSkew} ahead of the scheduler clock {now:O}");
-        if (lastAt is { } last && at <= last) return new("timestamp", $"{at:O} is not after the plant's previous sample {last:O} (duplicate or out of order)");
+        if (at > now + options.MaxFutureSkew) return new("time", $"{at:O} is more than {options.MaxFutureSkew} ahead of the scheduler clock {now:O}");
+        if (lastAt is { } last && at <= last) return new("time", $"{at:O} is not after the plant's previous sample {last:O} (duplicate or out of order)");
         for (var i = 0; i < forecast.Count; i++)
         {
             var p = forecast[i];
             if (!double.IsFinite(p.Megawatts) || p.Megawatts < 0 || p.Megawatts > ceiling)
                 return new($"forecast[{i}].megawatts", $"must be within [0, {ceiling}], was {p.Megawatts}");
-            if (i > 0 && p.At <= forecast[i - 1].At) return new($"forecast[{i}].timestamp", "forecast points must be in increasing time");
+            if (i > 0 && p.At <= forecast[i - 1].At) return new($"forecast[{i}].time", "forecast points must be in increasing time");
         }
         return null;
     }

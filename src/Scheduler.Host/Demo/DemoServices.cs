@@ -2,7 +2,8 @@ namespace Scheduler.Host.Demo;
 
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Grpc.Net.Client;
+using Scheduler.Api.Client;
+using Scheduler.Api.Security;
 using Microsoft.Extensions.Options;
 using Scheduler.Api.V1;
 using Scheduler.Grains;
@@ -32,12 +33,13 @@ internal sealed class FleetBootstrap(IGrainFactory grains, ILogger<FleetBootstra
 /// exactly as real plants would push it: one sample per plant per real second, stamped with scheduler time, with a
 /// 6-hour forecast taken from the series.
 /// </summary>
-internal sealed class DemoTelemetryPlayer(IOptions<SchedulerHostOptions> options, SchedulerClock clock, ILogger<DemoTelemetryPlayer> logger) : BackgroundService
+internal sealed class DemoTelemetryPlayer(IOptions<SchedulerHostOptions> options, SchedulerClock clock, SchedulerCredentials credentials, ILogger<DemoTelemetryPlayer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var weather = DemoWeather.Load(Path.Combine(AppContext.BaseDirectory, "Demo", "inner-mongolia-demo.csv"));
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{options.Value.GrpcPort}");
+        // The demo is a client like any other: it holds an operator token minted from the host's own keys.
+        using var channel = SchedulerChannel.Create($"http://127.0.0.1:{options.Value.GrpcPort}", credentials.MintOperator("demo", TimeSpan.FromDays(365)));
         var client = new TelemetryService.TelemetryServiceClient(channel);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var saved = 0;
@@ -88,14 +90,15 @@ internal sealed class DemoTelemetryPlayer(IOptions<SchedulerHostOptions> options
 }
 
 /// <summary>A steady trickle of demo jobs through the public JobService, from a fixed seed.</summary>
-internal sealed class DemoJobTrickle(IOptions<SchedulerHostOptions> options, SchedulerClock clock, ILogger<DemoJobTrickle> logger) : BackgroundService
+internal sealed class DemoJobTrickle(IOptions<SchedulerHostOptions> options, SchedulerClock clock, SchedulerCredentials credentials, ILogger<DemoJobTrickle> logger) : BackgroundService
 {
     private static readonly string[] Tenants = ["demo-llm", "demo-vision", "demo-batch"];
     private static readonly int[] GpuSizes = [64, 128, 256, 512, 1024];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{options.Value.GrpcPort}");
+        // The demo is a client like any other: it holds an operator token minted from the host's own keys.
+        using var channel = SchedulerChannel.Create($"http://127.0.0.1:{options.Value.GrpcPort}", credentials.MintOperator("demo", TimeSpan.FromDays(365)));
         var client = new JobService.JobServiceClient(channel);
         var random = new Random(42);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.DemoJobIntervalSeconds));

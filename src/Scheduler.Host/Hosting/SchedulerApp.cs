@@ -23,6 +23,7 @@ public static class SchedulerApp
         });
         configure?.Invoke(builder);
         builder.AddSchedulerHost();
+        builder.AddSchedulerAuth(); // keys and tokens (section Scheduler:Auth); the API's front door checks them
         if (telemetry) builder.AddSchedulerTelemetry();
         builder.AddSchedulerClustering(); // the silo: embedded (SQLite) or a Redis cluster, per section Cluster
         builder.Services.AddSchedulerApi();

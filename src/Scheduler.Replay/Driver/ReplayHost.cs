@@ -4,6 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Scheduler.Api.Client;
+using Scheduler.Api.Security;
 using Scheduler.Host.Hosting;
 
 /// <summary>
@@ -20,7 +23,9 @@ public sealed class ReplayHost : IAsyncDisposable
     {
         _app = app;
         _dataDir = dataDir;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        // The driver is an operator: it configures the fleet and moves the clock. Its token comes from the host's own keys.
+        var token = app.Services.GetRequiredService<SchedulerCredentials>().MintOperator("replay", TimeSpan.FromDays(7));
+        Channel = SchedulerChannel.Create($"http://127.0.0.1:{grpcPort}", token, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
     }
 
     public GrpcChannel Channel { get; }

@@ -3,6 +3,8 @@ namespace Scheduler.Cluster.Tests.Failover;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Scheduler.Api.Client;
+using Scheduler.Api.Security;
 using Scheduler.Api.V1;
 using Scheduler.Cluster.Tests.Infrastructure;
 
@@ -29,13 +31,20 @@ public sealed class SiloProcess : IAsyncDisposable
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
             "--Cluster:Mode=Redis", $"--Cluster:RedisConnectionString={redis}",
+            // Every silo validates with the same configured key, as a real cluster must; the test mints with it too.
+            "--Scheduler:Auth:SigningKeys:0:Id=cluster-test", $"--Scheduler:Auth:SigningKeys:0:Key={ClusterKey}", "--Scheduler:Auth:CredentialFile=",
             $"--Cluster:ClusterId={clusterId}", $"--Cluster:ServiceId={clusterId}",
             "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Scheduler.Host.Hosting=Information",
             // The one harmless start-up warning every silo logs (TOOLCHAIN.md), and decision logs, are noise here.
             "--Logging:LogLevel:Orleans.Runtime.Watchdog=Error", "--Logging:LogLevel:Scheduler.Grains=Error",
         ];
-        Channel = GrpcChannel.ForAddress(Address);
+        Channel = SchedulerChannel.Create(Address, Credentials.MintOperator("cluster-test"));
     }
+
+    /// <summary>The signing key every silo of this test run is configured with.</summary>
+    private static readonly string ClusterKey = SchedulerCredentials.NewKey();
+
+    public static SchedulerCredentials Credentials { get; } = SchedulerCredentials.FromKey(ClusterKey, "cluster-test");
 
     public int Index { get; }
     public int GrpcPort { get; }

@@ -1,0 +1,101 @@
+namespace Scheduler.Api.Security;
+
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+/// <summary>
+/// Mints and validates the scheduler's bearer tokens (JWT, HS256) with the configured signing keys. The one
+/// mechanism every internal client uses too: the demo, the in-process replay host and the tests ask the host's
+/// instance for a token; a separate process (a cluster test, a script) builds one from the same key with
+/// <see cref="FromKey"/>.
+/// </summary>
+public sealed class SchedulerCredentials
+{
+    public const string RoleClaim = "role", TenantClaim = "tenant", PlantClaim = "plant";
+
+    private readonly SymmetricSecurityKey[] _keys;
+    private readonly TokenValidationParameters _validation;
+    private readonly JsonWebTokenHandler _handler = new();
+
+    /// <param name="keys">Signing keys; the first signs, all validate.</param>
+    public SchedulerCredentials(IReadOnlyList<SigningKeyOptions> keys, string issuer = "green-scheduler", string audience = "green-scheduler", TimeSpan? clockSkew = null)
+    {
+        if (keys.Count == 0) throw new ArgumentException("at least one signing key is needed", nameof(keys));
+        _keys = [.. keys.Select(k => new SymmetricSecurityKey(k.Bytes() ?? throw new ArgumentException($"key '{k.Id}' is not base64", nameof(keys))) { KeyId = k.Id })];
+        Issuer = issuer;
+        Audience = audience;
+        _validation = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidAudience = audience,
+            IssuerSigningKeys = _keys,
+            // Only HMAC-SHA256: a token must not choose a weaker (or no) algorithm for itself.
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = clockSkew ?? TimeSpan.FromMinutes(1),
+        };
+    }
+
+    public string Issuer { get; }
+
+    public string Audience { get; }
+
+    /// <summary>Credentials with one key, as another process holding the same configured key builds them.</summary>
+    public static SchedulerCredentials FromKey(string base64Key, string keyId = "k1") => new([new SigningKeyOptions { Id = keyId, Key = base64Key }]);
+
+    /// <summary>A new random 256-bit key, base64.</summary>
+    public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>A token for <paramref name="caller"/>, valid for <paramref name="lifetime"/> (default: 1 day), signed with the first key.</summary>
+    public string Mint(CallerIdentity caller, TimeSpan? lifetime = null)
+    {
+        var claims = new Dictionary<string, object> { [RoleClaim] = caller.Role };
+        if (caller.Tenant is not null) claims[TenantClaim] = caller.Tenant;
+        if (caller.Plant is not null) claims[PlantClaim] = caller.Plant;
+        var now = DateTime.UtcNow;
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            Claims = claims,
+            Subject = new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim(JwtRegisteredClaimNames.Sub, caller.Principal)]),
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + (lifetime ?? TimeSpan.FromDays(1)),
+            SigningCredentials = new SigningCredentials(_keys[0], SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    /// <summary>An operator token: what the scheduler's own clients (demo, replay, load tool, tests) use.</summary>
+    public string MintOperator(string principal, TimeSpan? lifetime = null) => Mint(CallerIdentity.Operator(principal), lifetime);
+
+    /// <summary>The caller a token names, or why it is refused (a short reason safe to return to the caller).</summary>
+    public async Task<(CallerIdentity? Caller, string? Error)> ValidateAsync(string token)
+    {
+        var result = await _handler.ValidateTokenAsync(token, _validation);
+        if (!result.IsValid)
+            return (null, result.Exception switch
+            {
+                SecurityTokenExpiredException => "the token has expired",
+                SecurityTokenNotYetValidException => "the token is not valid yet",
+                SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature does not match this scheduler's keys",
+                SecurityTokenInvalidIssuerException or SecurityTokenInvalidAudienceException => "the token was issued for another service (issuer or audience)",
+                SecurityTokenInvalidAlgorithmException => "the token's algorithm is not HS256",
+                _ => "the token is not a valid JWT for this scheduler",
+            });
+        string? Claim(string name) => result.Claims.TryGetValue(name, out var v) && v is string s && s.Length > 0 ? s : null;
+        var subject = Claim(JwtRegisteredClaimNames.Sub);
+        var role = Claim(RoleClaim);
+        if (subject is null) return (null, "the token has no 'sub' claim");
+        return role switch
+        {
+            Roles.Operator => (CallerIdentity.Operator(subject), null),
+            Roles.Tenant when Claim(TenantClaim) is { } tenant => (CallerIdentity.ForTenant(tenant, subject), null),
+            Roles.Plant when Claim(PlantClaim) is { } plant => (CallerIdentity.ForPlant(plant, subject), null),
+            Roles.Tenant or Roles.Plant => (null, $"a {role} token needs a '{role}' claim"),
+            _ => (null, $"the token's role must be one of {string.Join(", ", Roles.All)}"),
+        };
+    }
+}
