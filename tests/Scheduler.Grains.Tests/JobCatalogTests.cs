@@ -109,7 +109,7 @@ public sealed class DispatcherCatalogTests(ClusterFixture fixture)
         await fleet.AddSiteAsync("only");
         await fleet.TickAsync(TimeSpan.FromMinutes(1)); // no job yet: the tick only marks the activation
         // (No tick with the jobs: placing 600 jobs one decision at a time would make this test slow.)
-        // 600 jobs over three catalogue pages (256 each), created concurrently as the API would.
+        // 600 jobs over many catalogue pages (32 each by default), created concurrently as the API would.
         var ids = Enumerable.Range(0, 600).Select(i => $"j{i:D3}").ToList();
         foreach (var batch in ids.Chunk(50))
             await Task.WhenAll(batch.Select(id => fleet.SubmitAsync(fleet.Job(id, gpus: 1))));

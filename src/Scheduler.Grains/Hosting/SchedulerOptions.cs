@@ -34,9 +34,9 @@ public sealed class SchedulerOptions
     /// <summary>
     /// Jobs per stored page of a region's job catalogue: adding a job writes one page of at most this many summaries.
     /// A region keeps the page size it first stored with (pages are positional), so a change applies to new regions.
-    /// Default: 256.
+    /// Default: 32 (a page of 32 summaries is about 13 KB; concurrent creates share its writes).
     /// </summary>
-    public int JobCatalogPageSize { get; set; } = 256;
+    public int JobCatalogPageSize { get; set; } = 32;
 }
 
 internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
