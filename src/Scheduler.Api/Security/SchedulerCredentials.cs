@@ -72,7 +72,26 @@ public sealed class SchedulerCredentials
     public string MintOperator(string principal, TimeSpan? lifetime = null) => Mint(CallerIdentity.Operator(principal), lifetime);
 
     /// <summary>The caller a token names, or why it is refused (a short reason safe to return to the caller).</summary>
+    /// <remarks>
+    /// A client sends the same token on every call: a valid one is remembered until it expires, so the signature is
+    /// checked once rather than per call. Keys are read at start only, so a remembered token cannot outlive its key.
+    /// </remarks>
     public async Task<(CallerIdentity? Caller, string? Error)> ValidateAsync(string token)
+    {
+        if (_accepted.TryGetValue(token, out var known) && known.Expires > DateTime.UtcNow) return (known.Caller, null);
+        var (caller, error, expires) = await CheckAsync(token);
+        if (caller is not null)
+        {
+            if (_accepted.Count >= MaxRemembered) _accepted.Clear(); // bounded: a flood of distinct valid tokens only costs re-checks
+            _accepted[token] = (caller, expires);
+        }
+        return (caller, error);
+    }
+
+    private const int MaxRemembered = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (CallerIdentity Caller, DateTime Expires)> _accepted = new(StringComparer.Ordinal);
+
+    private async Task<(CallerIdentity? Caller, string? Error, DateTime Expires)> CheckAsync(string token)
     {
         var result = await _handler.ValidateTokenAsync(token, _validation);
         if (!result.IsValid)
@@ -84,18 +103,19 @@ public sealed class SchedulerCredentials
                 SecurityTokenInvalidIssuerException or SecurityTokenInvalidAudienceException => "the token was issued for another service (issuer or audience)",
                 SecurityTokenInvalidAlgorithmException => "the token's algorithm is not HS256",
                 _ => "the token is not a valid JWT for this scheduler",
-            });
+            }, default);
         string? Claim(string name) => result.Claims.TryGetValue(name, out var v) && v is string s && s.Length > 0 ? s : null;
         var subject = Claim(JwtRegisteredClaimNames.Sub);
         var role = Claim(RoleClaim);
-        if (subject is null) return (null, "the token has no 'sub' claim");
+        if (subject is null) return (null, "the token has no 'sub' claim", default);
+        var expires = result.SecurityToken.ValidTo;
         return role switch
         {
-            Roles.Operator => (CallerIdentity.Operator(subject), null),
-            Roles.Tenant when Claim(TenantClaim) is { } tenant => (CallerIdentity.ForTenant(tenant, subject), null),
-            Roles.Plant when Claim(PlantClaim) is { } plant => (CallerIdentity.ForPlant(plant, subject), null),
-            Roles.Tenant or Roles.Plant => (null, $"a {role} token needs a '{role}' claim"),
-            _ => (null, $"the token's role must be one of {string.Join(", ", Roles.All)}"),
+            Roles.Operator => (CallerIdentity.Operator(subject), null, expires),
+            Roles.Tenant when Claim(TenantClaim) is { } tenant => (CallerIdentity.ForTenant(tenant, subject), null, expires),
+            Roles.Plant when Claim(PlantClaim) is { } plant => (CallerIdentity.ForPlant(plant, subject), null, expires),
+            Roles.Tenant or Roles.Plant => (null, $"a {role} token needs a '{role}' claim", default),
+            _ => (null, $"the token's role must be one of {string.Join(", ", Roles.All)}", default),
         };
     }
 }

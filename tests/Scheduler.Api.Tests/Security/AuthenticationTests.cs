@@ -74,6 +74,26 @@ public class AuthenticationTests(HostFixture fixture)
         Assert.Equal(StatusCode.Unauthenticated, await ListSitesAs(fixture.Host, token));
     }
 
+    /// <summary>
+    /// Valid tokens are remembered (the signature is checked once), but only until they expire. IdentityModel reads
+    /// the system clock, so this waits in real time (about 2 s) rather than with a fake clock.
+    /// </summary>
+    [Fact]
+    public async Task ARememberedToken_IsRefusedOnceExpired()
+    {
+        var key = SchedulerCredentials.NewKey();
+        var credentials = new SchedulerCredentials([new SigningKeyOptions { Id = "k", Key = key }], clockSkew: TimeSpan.Zero);
+        var token = credentials.MintOperator("short-lived", TimeSpan.FromSeconds(2));
+
+        Assert.NotNull((await credentials.ValidateAsync(token)).Caller);
+        Assert.NotNull((await credentials.ValidateAsync(token)).Caller);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var (caller, error) = await credentials.ValidateAsync(token);
+
+        Assert.Null(caller);
+        Assert.Equal("the token has expired", error);
+    }
+
     [Theory]
     [InlineData("Basic b3BlcmF0b3I6c2VjcmV0")]
     [InlineData("Bearer")]
