@@ -43,6 +43,23 @@ def section(path: Path) -> str:
     return "\n".join(lines)
 
 
+def targets(reports: list) -> str:
+    lines = ["## Targets", "", "| scenario | ratioToOptimum ≥ 0.95 | curtailment ≤ ½ agnostic's (optimum's own) | export 0 | deadline misses (agnostic's) | replay time |",
+             "|---|---|---|---|---|---|"]
+    for r in reports:
+        p = r["policies"]
+        ours, agn, opt = p["scheduler"], p["agnostic"], p["optimum"]
+        ratio = f"{r['ratioToOptimum']:.3f} {'met' if r['ratioToOptimum'] >= 0.95 else 'missed'}"
+        c = ours["curtailedMWh"] / agn["curtailedMWh"] if agn["curtailedMWh"] > 0 else 0
+        co = opt["curtailedMWh"] / agn["curtailedMWh"] if agn["curtailedMWh"] > 0 else 0
+        curtail = f"{c:.2f} {'met' if c <= 0.5 else 'missed'} ({co:.2f})"
+        export = "met" if all(v["exportMWh"] == 0 for v in p.values()) else "MISSED"
+        timing = f"{r['elapsedSeconds']:.0f} s" + (f" ({'met' if r['elapsedSeconds'] < 60 else 'missed'}: target < 60 s)" if r["scenario"] == "great-plains" else "")
+        lines.append(f"| {r['scenario']} | {ratio} | {curtail} | {export} | {ours['deadlineMisses']:,} ({agn['deadlineMisses']:,}) | {timing} |")
+    tail = Path(__file__).with_name("results-tail.md")
+    return "\n".join(lines) + "\n\n" + (tail.read_text() if tail.exists() else "")
+
+
 def main() -> None:
     directory = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/results")
     files = sorted(directory.glob("*.json"), key=lambda p: ["inner-mongolia", "great-plains", "winter-stress"].index(p.stem)
@@ -51,6 +68,7 @@ def main() -> None:
     print(head.rstrip() + "\n")
     for f in files:
         print(section(f))
+    print(targets([json.loads(f.read_text()) for f in files]))
 
 
 if __name__ == "__main__":
