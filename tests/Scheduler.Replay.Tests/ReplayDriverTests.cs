@@ -58,7 +58,7 @@ public class ReplayDriverTests
     [Fact]
     public async Task ClockControl_IsRefused_OutsideReplayMode()
     {
-        var ports = Enumerable.Range(0, 4).Select(_ => { var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0); l.Start(); var p = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; l.Stop(); return p; }).ToArray();
+        var ports = Host.Hosting.LoopbackPorts.Free(4);
         var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-live-" + Guid.NewGuid().ToString("N")[..8]);
         var app = Host.Hosting.SchedulerApp.Build(new Microsoft.AspNetCore.Builder.WebApplicationOptions
         {

@@ -1,7 +1,5 @@
 namespace Scheduler.Replay.Driver;
 
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,7 +32,7 @@ public sealed class ReplayHost : IAsyncDisposable
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-replay-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
-        var ports = FreePorts(4);
+        var ports = LoopbackPorts.Free(4);
         // The content root is the empty data directory: no appsettings.json applies, only defaults and these.
         var app = SchedulerApp.Build(new WebApplicationOptions
         {
@@ -49,15 +47,6 @@ public sealed class ReplayHost : IAsyncDisposable
         }, telemetry: false);
         await app.StartAsync(cancellationToken);
         return new ReplayHost(app, dataDir, ports[0]);
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
     }
 
     public async ValueTask DisposeAsync()
