@@ -73,7 +73,7 @@ public class PolicyPresetTests
             string[] ids = ["a", "b", "c"];
             var sites = ids.Select(id => Site(id, gpus: 1000, gridLimitMw: 2)).ToArray();
             var plants = ids.Select(id => new PlantSpec($"{id}-wind", PlantKind.Wind, 1.2, id)).ToArray();
-            var sim = new FleetSimulator(sites, plants, FullMesh(sites), new Rotating(ids), new Dispatcher(options), T0, TimeSpan.FromMinutes(15));
+            var sim = new FleetSimulator(sites, plants, FullMesh(sites), new ScenarioTests.RotatingSurplus(ids), new Dispatcher(options), T0, TimeSpan.FromMinutes(15));
             for (var i = 0; i < 6; i++)
                 sim.Submit(Job($"j{i}", gpus: 150, workGpuHours: 150 * 20, interruptible: true, relocatable: true, checkpointGb: 50,
                     deadline: T0.AddHours(60)));
@@ -85,17 +85,5 @@ public class PolicyPresetTests
         var ours = Green(new PolicyOptions());
         var agnostic = Green(new PolicyOptions().ForPolicy(PolicyOptions.AgnosticPolicy));
         Assert.True(ours > agnostic * 1.3, $"ours {ours:0.##} MWh green, agnostic {agnostic:0.##} MWh");
-    }
-
-    private sealed class Rotating(string[] ids) : ISiteConditions
-    {
-        public double GreenSupplyMegawatts(string siteId, DateTimeOffset at)
-        {
-            var i = Array.IndexOf(ids, siteId);
-            var hour = (at - T0).TotalHours % 24;
-            return hour >= 8 * i && hour < 8 * (i + 1) ? 1.2 : 0.1;
-        }
-
-        public double OutsideCelsius(string siteId, DateTimeOffset at) => 0;
     }
 }

@@ -11,7 +11,7 @@ using static Build;
 public class ScenarioTests
 {
     /// <summary>Site i has 1.2 MW of green from hour 8i to 8i+8 of each day, else 0.1 MW.</summary>
-    private sealed class RotatingSurplus(string[] siteIds) : ISiteConditions
+    internal sealed class RotatingSurplus(string[] siteIds) : ISiteConditions
     {
         public double GreenSupplyMegawatts(string siteId, DateTimeOffset at)
         {
