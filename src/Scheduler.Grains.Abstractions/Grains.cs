@@ -108,13 +108,19 @@ public interface IDispatcherGrain : IGrainWithStringKey
     /// <summary>Switches the region to a named policy (see PolicyOptions.PolicyNames); unknown names are refused.</summary>
     Task SetPolicyAsync(string name);
 
+    // The reads below interleave with everything, the tick included: they run without awaiting, so they see the
+    // dispatcher between two of the tick's steps, and a long tick (thousands of placements) does not hold them up.
+    [AlwaysInterleave]
     Task<string> GetPolicyAsync();
 
+    [AlwaysInterleave]
     Task<JobPage> ListJobsAsync(JobQuery query);
 
     /// <summary>Every job's summary (for energy reports).</summary>
+    [AlwaysInterleave]
     Task<IReadOnlyList<JobSummary>> GetSummariesAsync();
 
+    [AlwaysInterleave]
     Task<TickReport?> GetLastTickAsync();
 }
 

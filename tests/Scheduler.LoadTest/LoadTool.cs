@@ -71,7 +71,17 @@ public static class LoadTool
             }
         }
 
-        var scale = await ScalePhase.RunAsync(options, cancellation);
+        ScaleResult scale;
+        try
+        {
+            scale = await ScalePhase.RunAsync(options, cancellation);
+        }
+        catch (Exception ex) when (!cancellation.IsCancellationRequested)
+        {
+            // The rounds' figures stand on their own: report them, and the failure, rather than nothing.
+            Console.Error.WriteLine($"scale phase failed: {ex}");
+            scale = ScaleResult.Failed(options, $"scale phase failed: {ex.GetType().Name}: {ex.Message}");
+        }
         var loadAfter = LoadAverage.Read();
 
         var report = Report.From(options, startedAt, runs, warmUp, unary, streaming, grainCalls, scale, loadBefore, loadAfter);

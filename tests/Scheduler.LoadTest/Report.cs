@@ -128,8 +128,8 @@ internal sealed record Report(
             if (r.JobCreate.Errors > 0) problems.Add($"{Name(r)}: {r.JobCreate.Errors} CreateJob calls failed");
             if (r.Setup.FleetPlantsAfter < r.Setup.Plants) problems.Add($"{Name(r)}: fleet has {r.Setup.FleetPlantsAfter} plants after set-up");
         }
-        if (scale.Telemetry.Rejected > 0) problems.Add($"scale: {scale.Telemetry.Rejected} telemetry samples rejected");
-        if (scale.ActiveJobsCreate.Errors + (scale.MemoryJobsCreate?.Errors ?? 0) > 0) problems.Add("scale: CreateJob calls failed");
+        if (scale.Telemetry?.Rejected > 0) problems.Add($"scale: {scale.Telemetry.Rejected} telemetry samples rejected");
+        if ((scale.ActiveJobsCreate?.Errors ?? 0) + (scale.MemoryJobsCreate?.Errors ?? 0) > 0) problems.Add("scale: CreateJob calls failed");
         var warnings = new List<string>();
         foreach (var r in runs)
             foreach (var (scenario, seconds, stats) in new[] { ("telemetry", r.Telemetry.Seconds, r.Telemetry.Runtime), ("job creation", r.JobCreate.Seconds, r.JobCreate.Runtime) })

@@ -10,9 +10,9 @@ internal sealed record ScaleResult(
     int Sites,
     int Plants,
     int ActiveJobsTarget,
-    JobCreateResult ActiveJobsCreate,
+    JobCreateResult? ActiveJobsCreate,
     double SettleSeconds,
-    JobCounts JobsAtWindowStart,
+    JobCounts? JobsAtWindowStart,
     double WindowSeconds,
     long Decisions,
     double DecisionLatencyP50Ms,
@@ -24,8 +24,13 @@ internal sealed record ScaleResult(
     JobCounts? JobsAtMemoryReading,
     double? ResidentMemoryMiB,
     double? ManagedHeapMiB,
-    TelemetryResult Telemetry,
-    IReadOnlyList<string> Problems);
+    TelemetryResult? Telemetry,
+    IReadOnlyList<string> Problems)
+{
+    /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
+    public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
+        double.NaN, 0, double.NaN, double.NaN, double.NaN, double.NaN, null, null, null, null, null, null, [problem]);
+}
 
 /// <summary>
 /// The scale of the targets, on one fresh host with the host's default telemetry (tracing on): the load fleet with
