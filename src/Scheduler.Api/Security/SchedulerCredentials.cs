@@ -1,5 +1,6 @@
 namespace Scheduler.Api.Security;
 
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -17,6 +18,10 @@ public sealed class SchedulerCredentials
     private readonly SymmetricSecurityKey[] _keys;
     private readonly TokenValidationParameters _validation;
     private readonly JsonWebTokenHandler _handler = new();
+
+    /// <summary>Valid tokens seen, until they expire; cleared when full (bounded memory).</summary>
+    private const int MaxRemembered = 10_000;
+    private readonly ConcurrentDictionary<string, (CallerIdentity Caller, DateTime Expires)> _accepted = new(StringComparer.Ordinal);
 
     /// <param name="keys">Signing keys; the first signs, all validate.</param>
     public SchedulerCredentials(IReadOnlyList<SigningKeyOptions> keys, string issuer = "green-scheduler", string audience = "green-scheduler", TimeSpan? clockSkew = null)
@@ -87,9 +92,6 @@ public sealed class SchedulerCredentials
         }
         return (caller, error);
     }
-
-    private const int MaxRemembered = 10_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (CallerIdentity Caller, DateTime Expires)> _accepted = new(StringComparer.Ordinal);
 
     private async Task<(CallerIdentity? Caller, string? Error, DateTime Expires)> CheckAsync(string token)
     {

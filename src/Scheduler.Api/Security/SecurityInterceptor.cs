@@ -33,13 +33,26 @@ public sealed class SecurityInterceptor(SchedulerCredentials credentials, Access
         var (caller, cls) = await AdmitAsync(context);
         using var slot = limiter.EnterCall(caller, cls);
         await policy.AuthorizeAsync(caller, context.Method, null, context.CancellationToken);
-        // Each message is checked as it is read, before the service sees it: a denied or over-limit sample ends the
-        // stream and never reaches a grain (samples before it were the caller's own, within its limits).
-        return await continuation(new GuardedStreamReader<TRequest>(requestStream, message =>
+        // The stream rule, as for any bad sample: a sample for another plant, or over the caller's rate, is dropped
+        // before the service sees it, counted and described in the reply; the stream goes on. So a stream never fails
+        // half-way with some samples applied, and a dropped sample never reaches a grain.
+        var guard = new GuardedStreamReader<TRequest>(requestStream, message =>
         {
-            limiter.TakePermit(caller, cls);
-            if (message is V1.GenerationSample sample) AccessPolicy.AuthorizeSample(caller, sample);
-        }), context);
+            if (message is not V1.GenerationSample sample) return null;
+            try
+            {
+                limiter.TakePermit(caller, cls);
+                AccessPolicy.AuthorizeSample(caller, sample);
+                return null;
+            }
+            catch (RpcException ex)
+            {
+                return new V1.SampleRejection { PlantId = sample.PlantId, Field = "plant_id", Description = $"{ex.StatusCode.ToCanonicalName()}: {ex.Status.Detail}" };
+            }
+        });
+        var response = await continuation(guard, context);
+        if (response is V1.PushGenerationResponse reply) guard.MergeInto(reply);
+        return response;
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
@@ -78,16 +91,70 @@ public sealed class SecurityInterceptor(SchedulerCredentials credentials, Access
 
     private static RpcException Unauthenticated(string message) => new(new Status(StatusCode.Unauthenticated, message));
 
-    /// <summary>Runs a check on each message before handing it on.</summary>
-    private sealed class GuardedStreamReader<T>(IAsyncStreamReader<T> inner, Action<T> check) : IAsyncStreamReader<T>
+    /// <summary>
+    /// Hands on the messages that pass a check and keeps the ones that do not, with their position in the stream, so
+    /// the reply can count and describe them as if the service had rejected them.
+    /// </summary>
+    private sealed class GuardedStreamReader<T>(IAsyncStreamReader<T> inner, Func<T, V1.SampleRejection?> check) : IAsyncStreamReader<T>
     {
+        private const int MaxDescribed = 100;
+        private readonly List<long> _passedAt = [];
+        private readonly List<V1.SampleRejection> _dropped = [];
+        private long _index;
+
         public T Current => inner.Current;
 
         public async Task<bool> MoveNext(CancellationToken cancellationToken)
         {
-            if (!await inner.MoveNext(cancellationToken)) return false;
-            check(inner.Current);
-            return true;
+            while (await NextAsync(cancellationToken) is var (more, undecodable) && more)
+            {
+                var index = _index++;
+                if (undecodable is not null)
+                {
+                    undecodable.Index = index;
+                    _dropped.Add(undecodable);
+                    continue;
+                }
+                if (check(inner.Current) is not { } rejection)
+                {
+                    _passedAt.Add(index);
+                    return true;
+                }
+                rejection.Index = index;
+                _dropped.Add(rejection);
+            }
+            return false;
+        }
+
+        /// <summary>
+        /// The next message; one protobuf cannot decode is, like any bad sample, dropped and described (the gRPC
+        /// frame was read whole, so the stream goes on with the next one).
+        /// </summary>
+        private async Task<(bool More, V1.SampleRejection? Undecodable)> NextAsync(CancellationToken cancellationToken)
+        {
+            try { return (await inner.MoveNext(cancellationToken), null); }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument && typeof(T) == typeof(V1.GenerationSample))
+            {
+                return (true, new V1.SampleRejection { Field = "", Description = $"INVALID_ARGUMENT: {ex.Status.Detail}" });
+            }
+        }
+
+        /// <summary>Adds the dropped samples to the reply, with every index counted in the whole stream.</summary>
+        public void MergeInto(V1.PushGenerationResponse reply)
+        {
+            if (_dropped.Count == 0) return;
+            foreach (var r in reply.Rejections) r.Index = r.Index < _passedAt.Count ? _passedAt[(int)r.Index] : r.Index;
+            reply.Rejected += _dropped.Count;
+            var all = reply.Rejections.Concat(_dropped).OrderBy(r => r.Index).Take(MaxDescribed).ToList();
+            reply.Rejections.Clear();
+            reply.Rejections.AddRange(all);
         }
     }
+}
+
+internal static class StatusCodeNames
+{
+    /// <summary>The canonical name (PERMISSION_DENIED), as the gRPC docs and other clients write it.</summary>
+    public static string ToCanonicalName(this StatusCode code) =>
+        string.Concat(code.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : c.ToString())).ToUpperInvariant();
 }

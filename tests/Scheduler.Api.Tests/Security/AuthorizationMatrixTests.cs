@@ -1,6 +1,7 @@
 namespace Scheduler.Api.Tests.Security;
 
 using Google.Protobuf.WellKnownTypes;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Scheduler.Api.Security;
@@ -40,7 +41,9 @@ public class AuthorizationMatrixTests(HostFixture fixture)
             using var call = new TelemetryService.TelemetryServiceClient(ch).PushGeneration();
             await call.RequestStream.WriteAsync(new GenerationSample { PlantId = plant, Megawatts = 1, Time = Timestamp.FromDateTimeOffset(now.AddSeconds(1)) });
             await call.RequestStream.CompleteAsync();
-            await call;
+            // On a stream a sample for another plant is dropped and described, not the call refused: map it back.
+            if ((await call).Rejections.FirstOrDefault(r => r.Description.StartsWith("PERMISSION_DENIED", StringComparison.Ordinal)) is { } denied)
+                throw new RpcException(new Status(StatusCode.PermissionDenied, denied.Description));
         }),
         // Fleet and replay calls are made invalid (or refused outside replay mode) so an admitted call changes nothing either.
         ["FleetService/UpsertSite"] = ("fleet", (ch, _, _, _, _) => new FleetService.FleetServiceClient(ch).UpsertSiteAsync(new UpsertSiteRequest()).ResponseAsync),
@@ -75,6 +78,52 @@ public class AuthorizationMatrixTests(HostFixture fixture)
         (Persona.Plant, "telemetry") => own ? null : StatusCode.PermissionDenied,
         _ => StatusCode.PermissionDenied,
     };
+
+    [Fact]
+    public async Task PushGeneration_ByAPlant_DropsAndDescribesAnotherPlantsSamples_AndKeepsItsOwn()
+    {
+        var host = fixture.Host;
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        var now = host.Time.GetUtcNow();
+        var fleet = new FleetService.FleetServiceClient(host.Channel);
+        var other = (await fleet.GetSiteAsync(new GetSiteRequest { Id = "ulanqab" })).Plants.SingleOrDefault(p => p.PlantId == OtherPlant);
+        GenerationSample Sample(string plant, int seconds) => new() { PlantId = plant, Megawatts = 7, Time = Timestamp.FromDateTimeOffset(now.AddSeconds(seconds)) };
+
+        using var call = new TelemetryService.TelemetryServiceClient(host.ChannelAs(CallerIdentity.ForPlant(OwnPlant))).PushGeneration();
+        await call.RequestStream.WriteAsync(Sample(OwnPlant, 1));
+        await call.RequestStream.WriteAsync(Sample(OtherPlant, 1));
+        await call.RequestStream.WriteAsync(Sample(OwnPlant, 2));
+        await call.RequestStream.CompleteAsync();
+        var reply = await call;
+
+        Assert.Equal((2L, 1L), (reply.Accepted, reply.Rejected));
+        var rejection = Assert.Single(reply.Rejections);
+        Assert.Equal((1L, OtherPlant, "plant_id"), (rejection.Index, rejection.PlantId, rejection.Field));
+        Assert.StartsWith("PERMISSION_DENIED", rejection.Description);
+        Assert.Equal(other, (await fleet.GetSiteAsync(new GetSiteRequest { Id = "ulanqab" })).Plants.SingleOrDefault(p => p.PlantId == OtherPlant));
+    }
+
+    [Fact]
+    public async Task PushGeneration_DropsAnUndecodableSample_AndGoesOn()
+    {
+        var host = fixture.Host;
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        var now = host.Time.GetUtcNow();
+        byte[] Sample(int seconds) => new GenerationSample { PlantId = OwnPlant, Megawatts = 3, Time = Timestamp.FromDateTimeOffset(now.AddSeconds(seconds)) }.ToByteArray();
+        var bytes = Grpc.Core.Marshallers.Create<byte[]>(b => b, b => b);
+        var method = new Method<byte[], byte[]>(MethodType.ClientStreaming, "scheduler.v1.TelemetryService", "PushGeneration", bytes, bytes);
+
+        using var call = host.Channel.CreateCallInvoker().AsyncClientStreamingCall(method, null, new CallOptions());
+        await call.RequestStream.WriteAsync(Sample(1));
+        await call.RequestStream.WriteAsync([0x0A, 0xFF, 0x01]); // a string field whose length runs past the message
+        await call.RequestStream.WriteAsync(Sample(2));
+        await call.RequestStream.CompleteAsync();
+        var reply = PushGenerationResponse.Parser.ParseFrom(await call.ResponseAsync);
+
+        Assert.Equal((2L, 1L), (reply.Accepted, reply.Rejected));
+        Assert.Equal(1L, Assert.Single(reply.Rejections).Index);
+        Assert.StartsWith("INVALID_ARGUMENT", reply.Rejections[0].Description);
+    }
 
     [Fact]
     public void TheMatrix_CoversEveryRpcOfTheApi()

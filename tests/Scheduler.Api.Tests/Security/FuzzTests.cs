@@ -36,6 +36,7 @@ public class FuzzTests(ITestOutputHelper output)
         .. ReplayService.Descriptor.Methods.Select(m => new Rpc(m, true)),
     ];
 
+    /// <summary>The detail of the last unclean status (the fuzz is single-threaded), for the failure message.</summary>
     private static string? LastUnclean;
 
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);

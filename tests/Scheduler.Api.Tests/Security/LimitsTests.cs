@@ -59,6 +59,20 @@ public class LimitsTests
     }
 
     [Fact]
+    public async Task AStreamOverTheRate_DropsAndCountsTheExcessSamples_AndGoesOn()
+    {
+        await using var host = await StartAsync(("Telemetry:PermitsPerSecond", "1"), ("Telemetry:Burst", "3"));
+        using var call = new TelemetryService.TelemetryServiceClient(host.ChannelAs(CallerIdentity.ForPlant("baotou-wind"))).PushGeneration();
+        for (var i = 0; i < 20; i++) await call.RequestStream.WriteAsync(Sample(host, "baotou-wind", i));
+        await call.RequestStream.CompleteAsync();
+        var reply = await call;
+
+        Assert.Equal(20, reply.Accepted + reply.Rejected);
+        Assert.InRange(reply.Accepted, 3, 5); // the burst, and at most a refill or two while the stream ran
+        Assert.All(reply.Rejections, r => Assert.StartsWith("RESOURCE_EXHAUSTED", r.Description));
+    }
+
+    [Fact]
     public async Task ARateLimitedCall_IsResourceExhaustedWithRetryInfo_AndCreatesNothing()
     {
         await using var host = await StartAsync(("Jobs:PermitsPerSecond", "2"), ("Jobs:Burst", "2"));
