@@ -152,8 +152,8 @@ internal sealed record Report(
             new($"decision latency p99 ms ({scale.ActiveJobsTarget:N0} jobs, {scale.Plants:N0} plants at 1 Hz)", "<= 10", Round(scale.DecisionLatencyP99Ms),
                 scale.Decisions > 0 ? scale.DecisionLatencyP99Ms <= 10 : null),
             new("resident memory MiB at 100,000 jobs", "<= 2,048", memoryAtTarget, memoryAtTarget is null ? null : memoryAtTarget <= 2_048),
-            new("tracing overhead %, telemetry (median of rounds)", "<= 10", overheadTelemetry.MedianPercent, overheadTelemetry.MedianPercent is { } a ? a <= 10 : null),
-            new("tracing overhead %, job creation (median of rounds)", "<= 10", overheadCreate.MedianPercent, overheadCreate.MedianPercent is { } b ? b <= 10 : null),
+            new("tracing overhead %, telemetry (median; met if every round <= 10)", "<= 10", overheadTelemetry.MedianPercent, Resolved(overheadTelemetry)),
+            new("tracing overhead %, job creation (median; met if every round <= 10)", "<= 10", overheadCreate.MedianPercent, Resolved(overheadCreate)),
         ];
         return new Report(startedAt.ToString("O", CultureInfo.InvariantCulture), SourceVersion.Describe(), options.Quick, options.Smoke, options.EffectiveSampleRatio,
             options.Plants, options.Sites, options.DurationSeconds, options.WarmupSeconds, options.Rounds, options.Streams, options.Concurrency, loadBefore, loadAfter,
@@ -165,6 +165,12 @@ internal sealed record Report(
             overheadTelemetry.MedianPercent, overheadCreate.MedianPercent, overheadTelemetry, overheadCreate, targets, Machine.Current(),
             new[] { unary, streaming, grainCalls }.OfType<CeilingResult>().ToList(), runs, scale, warmUp, problems.Count == 0, problems, warnings);
     }
+
+    /// <summary>
+    /// Met only if every round's overhead is within 10 %, missed only if every round's is above: a median inside a
+    /// range that straddles 10 % does not resolve the target either way (null, printed n/a).
+    /// </summary>
+    private static bool? Resolved(Overhead o) => o.MaxPercent is not { } max ? null : max <= 10 ? true : o.MinPercent > 10 ? false : null;
 
     private static string Name(RunResult r) => $"round {r.Round + 1}, tracing {r.Tracing}";
 
@@ -197,7 +203,7 @@ internal sealed record Report(
         text.AppendLine();
         text.AppendLine("targets:");
         foreach (var t in Targets)
-            text.AppendLine(c, $"  {(t.Met switch { true => "met   ", false => "MISSED", null => "n/a   " })} {t.Name,-62} {t.Wanted,10}  measured {F(t.Measured, "#,0.##")}");
+            text.AppendLine(c, $"  {(t.Met switch { true => "met   ", false => "MISSED", null => "n/a   " })} {t.Name,-68} {t.Wanted,10}  measured {F(t.Measured, "#,0.##")}");
         text.AppendLine(Ok ? "OK: no rejected samples, no failed calls" : "PROBLEMS:\n  " + string.Join("\n  ", Problems));
         if (Warnings.Count > 0) text.AppendLine("WARNINGS:\n  " + string.Join("\n  ", Warnings));
         return text.ToString();
