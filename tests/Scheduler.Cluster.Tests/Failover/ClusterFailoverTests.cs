@@ -111,7 +111,9 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(refused > 0, "no running job to send a stale command for");
         Assert.Empty(_violations);
         Assert.Empty(restartViolations);
-        Assert.Equal(_acknowledged.Count, after.Jobs.Count);
+        // A create can be stored while its reply is lost (its silo died, or the load stopped between retries): that job
+        // exists unacknowledged. Every acknowledged one must be there (lost = 0 above); nothing beyond what was sent.
+        Assert.InRange(after.Jobs.Count, _acknowledged.Count, _requests.Count);
     }
 
     /// <summary>
