@@ -3,11 +3,12 @@ namespace Scheduler.Api.Tests;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Scheduler.Api.V1;
 using Scheduler.Grains;
 
-/// <summary>Decisions as traces and metrics, read back through an in-memory exporter and a meter listener.</summary>
+/// <summary>Decisions as traces and metrics, read back through an in-memory span collector and a meter listener.</summary>
 public sealed class TracingTests : IAsyncLifetime
 {
     private readonly List<Activity> _spans = [];
@@ -17,8 +18,18 @@ public sealed class TracingTests : IAsyncLifetime
     public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync(b =>
     {
         b.Configuration["Scheduler:Tracing:SampleRatio"] = "1";
-        b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
+        // Spans end on grain and request threads while the test reads: collect under the lock the reads take
+        // (the in-memory exporter adds to its list without one).
+        b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new LockedCollector(_spans)));
     });
+
+    private sealed class LockedCollector(List<Activity> spans) : BaseProcessor<Activity>
+    {
+        public override void OnEnd(Activity data)
+        {
+            lock (spans) spans.Add(data);
+        }
+    }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
