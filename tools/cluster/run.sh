@@ -45,12 +45,19 @@ echo "building the host..."
 dotnet build src/Scheduler.Host -c Release -v quiet -nologo >/dev/null
 host="src/Scheduler.Host/bin/Release/net10.0/Scheduler.Host.dll"
 
+# One signing key for every silo, so a token minted by one is accepted by all (each silo would otherwise generate
+# its own development key). Kept with the cluster's state; each silo still writes its operator token for its own
+# address to the user's credential file, which the CLI reads.
+[ -f "$dir/signing-key" ] || head -c 32 /dev/urandom | base64 > "$dir/signing-key"
+key="$(cat "$dir/signing-key")"
+
 : > "$dir/silo.pids"
 for i in $(seq 0 $((count - 1))); do
   # From the build output, so the host finds its appsettings.json (the content root is the working directory).
   (cd "$(dirname "$host")" && exec dotnet Scheduler.Host.dll --no-demo --data-dir "$root/$dir/silo$i" \
       --grpc-port $((5000 + 2 * i)) --http-port $((5001 + 2 * i)) --silo-port $((11111 + i)) --gateway-port $((30000 + i)) \
-      --Cluster:Mode=Redis "--Cluster:RedisConnectionString=127.0.0.1:$redis_port" > "$root/$dir/silo$i.log" 2>&1) &
+      --Cluster:Mode=Redis "--Cluster:RedisConnectionString=127.0.0.1:$redis_port" \
+      --Scheduler:Auth:SigningKeys:0:Id=local-cluster "--Scheduler:Auth:SigningKeys:0:Key=$key" > "$root/$dir/silo$i.log" 2>&1) &
   echo $! >> "$dir/silo.pids"
 done
 if [ "$detach" != "--detach" ]; then trap 'echo; stop_cluster; exit 0' INT TERM; fi
@@ -64,7 +71,10 @@ for i in $(seq 0 $((count - 1))); do
   echo "  silo $i: http://localhost:$((5000 + 2 * i))   (health http://localhost:$((5001 + 2 * i))/healthz, log $dir/silo$i.log)"
 done
 echo
-echo "try:  dotnet run --project src/Scheduler.Cli -- --address http://localhost:5002 fleet"
+echo "try:  dotnet run --project src/Scheduler.Cli -- --address http://127.0.0.1:5000 fleet"
+echo "      (every silo accepts that silo's token from ~/.config/green-scheduler/credentials.json; for another silo's"
+echo "      address pass it with --token or SCHEDULER_TOKEN: the silos write that file at the same moment, so it may"
+echo "      hold only one of their entries)"
 if [ "$detach" = "--detach" ]; then echo "stop: $0 stop"; exit 0; fi
 echo "Ctrl+C stops the silos and Redis (state stays in $dir)."
 wait
