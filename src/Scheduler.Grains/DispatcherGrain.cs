@@ -113,7 +113,7 @@ public sealed partial class DispatcherGrain(
         }
         foreach (var record in await Task.WhenAll(updates)) Track(record);
 
-        await ReconcileAsync(reports.Select(r => r.Status).ToList());
+        var changedSites = await ReconcileAsync(reports.Select(r => r.Status).ToList());
 
         var snapshot = new FleetSnapshot(now,
             reports.Select(r => new SiteSnapshot(r.Status.Spec, r.Status.GreenSupplyMegawatts, r.Status.OutsideCelsius,
@@ -130,6 +130,8 @@ public sealed partial class DispatcherGrain(
         foreach (var decision in plan.Decisions)
         {
             var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
+            if (decision.FromSiteId is { } from) changedSites.Add(from);
+            changedSites.Add(decision.ToSiteId);
             var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
                 ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.Spec.GridPriceCnyPerKilowattHour, to.Spec.GridCarbonKgPerKilowattHour)
                 : default;
@@ -154,9 +156,12 @@ public sealed partial class DispatcherGrain(
         metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
         // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
         await _catalog.PersistAllAsync();
-        // The sites as the decisions left them: who runs where until the next tick.
-        var after = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).GetAsync()));
-        _lastTick = new TickReport(now, applied, _active.Count, after.OfType<SiteStatus>().ToList());
+        // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
+        // a decision touched are read again; the others are as their step reported them.
+        var after = await Task.WhenAll(reports.Select(async r => changedSites.Contains(r.Status.Spec.Id)
+            ? await GrainFactory.GetGrain<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
+            : r.Status));
+        _lastTick = new TickReport(now, applied, _active.Count, after);
         return _lastTick;
     }
 
@@ -278,26 +283,32 @@ public sealed partial class DispatcherGrain(
     /// Makes every site agree with the job records: a site missing a job that is bound to it is told again (the
     /// command is idempotent), and a site holding a job bound elsewhere, or finished, lets it go.
     /// </summary>
-    private async Task ReconcileAsync(IReadOnlyList<SiteStatus> sites)
+    /// <returns>The sites that were sent a command.</returns>
+    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites)
     {
         var commands = new List<Task>();
+        var commanded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var site in sites)
         {
+            var grain = GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id);
+            var before = commands.Count;
             var held = site.Jobs.ToDictionary(a => a.Job.Id, StringComparer.Ordinal);
             foreach (var a in site.Jobs)
             {
                 var owner = _active.GetValueOrDefault(a.Job.Id);
                 var known = _catalog.Contains(a.Job.Id);
                 if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
-                    commands.Add(GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id).StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
+                    commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
             foreach (var job in _active.Values.Where(j => j.HoldsGpus && j.SiteId == site.Spec.Id && !held.ContainsKey(j.Id)))
-                commands.Add(GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id).StartJobAsync(new JobAssignment(job, job.TransferEndsAt)));
+                commands.Add(grain.StartJobAsync(new JobAssignment(job, job.TransferEndsAt)));
+            if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
-        if (commands.Count == 0) return;
+        if (commands.Count == 0) return commanded;
         LogReconciled(commands.Count);
         try { await Task.WhenAll(commands); }
         catch (Exception ex) when (ex is StaleEpochException or InvalidOperationException) { LogDecisionRefused(DecisionKind.Place, "reconcile", ex.Message); }
+        return commanded;
     }
 
     /// <summary>
