@@ -20,6 +20,8 @@ public static class SchedulerApiExtensions
         services.AddOptions<SchedulerLimitsOptions>().BindConfiguration(SchedulerLimitsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchedulerLimitsOptions>, SchedulerLimitsOptionsValidator>();
         services.AddSingleton<CallLimiter>();
+        services.AddOptions<SchedulerTlsOptions>().BindConfiguration(SchedulerTlsOptions.Section);
+        services.AddSingleton<PlantCertificates>();
         services.AddSingleton<AccessPolicy>();
         // Security first: an unauthenticated, over-limit or denied call is refused before the error mapping or a service runs.
         services.AddGrpc(o =>

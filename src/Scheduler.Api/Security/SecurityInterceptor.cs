@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 
 /// <summary>
 /// The API's front door, first in the interceptor chain. For every call but health and reflection, in this order:
-/// authenticate the bearer token (UNAUTHENTICATED), take the caller's rate and concurrency permits (RESOURCE_EXHAUSTED),
+/// authenticate the bearer token, or a plant's client certificate on the TLS endpoint (UNAUTHENTICATED), take the caller's rate and concurrency permits (RESOURCE_EXHAUSTED),
 /// authorize the request (PERMISSION_DENIED), then run the call, unary calls under the server-side deadline. The
 /// order is deliberate: limits come before authorization because authorizing a job call reads the job's grain, and a
 /// flood of denied calls must not reach the grains either.
 /// </summary>
-public sealed class SecurityInterceptor(SchedulerCredentials credentials, AccessPolicy policy, CallLimiter limiter, IOptions<SchedulerLimitsOptions> limits) : Interceptor
+public sealed class SecurityInterceptor(
+    SchedulerCredentials credentials, PlantCertificates plantCertificates, AccessPolicy policy, CallLimiter limiter, IOptions<SchedulerLimitsOptions> limits) : Interceptor
 {
     /// <summary>Services anyone may call: probes and tools must work without a credential.</summary>
     private static readonly string[] OpenServices = ["grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"];
@@ -80,8 +81,16 @@ public sealed class SecurityInterceptor(SchedulerCredentials credentials, Access
     private async Task<(CallerIdentity Caller, CallClass Class)> AdmitAsync(ServerCallContext context)
     {
         var header = context.RequestHeaders.GetValue("authorization");
+        // A token, when sent, is the credential; otherwise a plant's client certificate (mutual TLS), if it presented one.
+        if (string.IsNullOrEmpty(header) && context.GetHttpContext().Connection.ClientCertificate is { } certificate)
+        {
+            var (plant, refusal) = plantCertificates.Authenticate(certificate);
+            if (plant is null) throw Unauthenticated(refusal!);
+            return (plant, AccessPolicy.ClassOf(context.Method));
+        }
         if (string.IsNullOrEmpty(header))
-            throw Unauthenticated("no credential: send 'authorization: Bearer TOKEN' (the CLI: --token, SCHEDULER_TOKEN or the credential file the host writes)");
+            throw Unauthenticated("no credential: send 'authorization: Bearer TOKEN' (the CLI: --token, SCHEDULER_TOKEN or the credential file the host writes)"
+                + (plantCertificates.Enabled ? ", or, as a plant on the TLS endpoint, a client certificate" : ""));
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
             throw Unauthenticated("the authorization header must be 'Bearer TOKEN'");
         var (caller, error) = await credentials.ValidateAsync(header[7..].Trim());

@@ -24,6 +24,7 @@ public static class SchedulerApp
         configure?.Invoke(builder);
         builder.AddSchedulerHost();
         builder.AddSchedulerAuth(); // keys and tokens (section Scheduler:Auth); the API's front door checks them
+        builder.AddSchedulerTls(); // the optional TLS endpoint, with plant client certificates (section Scheduler:Tls)
         if (telemetry) builder.AddSchedulerTelemetry();
         builder.AddSchedulerClustering(); // the silo: embedded (SQLite) or a Redis cluster, per section Cluster
         builder.Services.AddSchedulerApi();

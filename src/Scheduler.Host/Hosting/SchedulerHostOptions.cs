@@ -63,6 +63,7 @@ public sealed class SchedulerHostOptions
         ["--speed"] = $"{Section}:Speed",
         ["--silo-port"] = $"{Section}:SiloPort",
         ["--gateway-port"] = $"{Section}:GatewayPort",
+        ["--tls-port"] = $"{Scheduler.Api.Security.SchedulerTlsOptions.Section}:Port",
     };
 
     /// <summary>Rewrites the documented switches into configuration keys (and the bare flag --no-demo into Demo=false).</summary>
