@@ -43,7 +43,7 @@ public sealed record LoadOptions
     public double? SampleRatio { get; init; }
 
     /// <summary>The sampling ratio the tracing-on hosts run with: the option, or the host's default.</summary>
-    public double EffectiveSampleRatio => SampleRatio ?? new Scheduler.Host.Hosting.SchedulerTracingOptions().SampleRatio;
+    public double EffectiveSampleRatio => SampleRatio ?? new Scheduler.Api.Hosting.SchedulerTracingOptions().SampleRatio;
 
     public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds);
     public TimeSpan Warmup => TimeSpan.FromSeconds(WarmupSeconds);

@@ -8,7 +8,7 @@ using Scheduler.Grains;
 /// <summary>
 /// Maps what grains throw to gRPC status codes, in one place: bad arguments are INVALID_ARGUMENT, missing things
 /// NOT_FOUND, conflicting creates ALREADY_EXISTS, illegal state changes FAILED_PRECONDITION, the caller's own
-/// deadline or hang-up DEADLINE_EXCEEDED / CANCELLED.
+/// deadline or hang-up DEADLINE_EXCEEDED / CANCELLED, an unreachable silo UNAVAILABLE.
 /// </summary>
 internal sealed class ErrorInterceptor : Interceptor
 {
@@ -41,6 +41,10 @@ internal sealed class ErrorInterceptor : Interceptor
         KeyNotFoundException => new RpcException(new Status(StatusCode.NotFound, ex.Message)),
         ArgumentException => new RpcException(new Status(StatusCode.InvalidArgument, ex.Message)),
         TimeoutException => new RpcException(new Status(StatusCode.Unavailable, "the scheduler did not answer in time: " + ex.Message)),
+        // A silo that died mid-call, no silo reachable from a gateway, or a gateway shedding load: the call may succeed
+        // if retried (with the same request id for a create), so UNAVAILABLE rather than UNKNOWN.
+        Orleans.Runtime.OrleansMessageRejectionException or Orleans.Runtime.GatewayTooBusyException or Orleans.Runtime.Messaging.ConnectionFailedException
+            => new RpcException(new Status(StatusCode.Unavailable, "the scheduler cluster is not reachable right now; retry: " + ex.Message)),
         _ => null,
     };
 }

@@ -1,12 +1,13 @@
 namespace Scheduler.Api.Services;
 
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Scheduler.Api.V1;
 using Scheduler.Grains;
 using JobEvent = Scheduler.Api.V1.JobEvent;
 
 /// <summary>Tenants' job API: create (idempotent), get, list, cancel, watch.</summary>
-internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock) : JobService.JobServiceBase
+internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock, IHostApplicationLifetime lifetime) : JobService.JobServiceBase
 {
     private const int DefaultPageSize = 50, MaxPageSize = 1000;
     // Bounds on a job spec: generous for real jobs (10M GPU-hours is a frontier training run), small enough that no
@@ -143,16 +144,27 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock)
         var job = grains.GetGrain<IJobGrain>(request.Id);
         if (await job.GetAsync().WaitAsync(context.CancellationToken) is null) throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
         var sequence = request.AfterSequence;
-        while (!context.CancellationToken.IsCancellationRequested)
+        // A watch ends with OK only when its job has ended. A server that stops (a gateway restarting, a silo scaled in)
+        // ends it with UNAVAILABLE at once, naming the resume point: the client watches again, on any server, from there.
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
         {
-            var events = await job.WaitForEventsAsync(sequence, WatchPoll, context.CancellationToken);
-            foreach (var e in events)
+            while (!context.CancellationToken.IsCancellationRequested)
             {
-                await responseStream.WriteAsync(e.ToProto(request.Id), context.CancellationToken);
-                sequence = e.Sequence;
+                var events = await job.WaitForEventsAsync(sequence, WatchPoll, watch.Token);
+                foreach (var e in events)
+                {
+                    await responseStream.WriteAsync(e.ToProto(request.Id), context.CancellationToken);
+                    sequence = e.Sequence;
+                }
+                if (events.Count == 0 && (await job.GetAsync().WaitAsync(watch.Token))?.State.IsTerminal == true) return;
+                if (events.Count > 0 && events[^1].Status is Core.Lifecycle.JobStatus.Completed or Core.Lifecycle.JobStatus.Cancelled or Core.Lifecycle.JobStatus.Failed) return;
+                watch.Token.ThrowIfCancellationRequested();
             }
-            if (events.Count == 0 && (await job.GetAsync())?.State.IsTerminal == true) return;
-            if (events.Count > 0 && events[^1].Status is Core.Lifecycle.JobStatus.Completed or Core.Lifecycle.JobStatus.Cancelled or Core.Lifecycle.JobStatus.Failed) return;
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the server is shutting down; watch again with after_sequence = {sequence}"));
         }
     }
 }

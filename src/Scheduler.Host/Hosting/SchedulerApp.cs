@@ -27,13 +27,15 @@ public static class SchedulerApp
         builder.AddSchedulerTls(); // the optional TLS endpoint, with plant client certificates (section Scheduler:Tls)
         if (telemetry) builder.AddSchedulerTelemetry();
         builder.AddSchedulerClustering(); // the silo: embedded (SQLite) or a Redis cluster, per section Cluster
-        builder.Services.AddSchedulerApi();
+        // Co-hosted (the default): this process serves the API. Behind gateways (--no-grpc) it is a silo only.
+        var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        if (host.ServeGrpc) builder.Services.AddSchedulerApi();
         builder.AddInnerMongoliaFleet();
 
         var app = builder.Build();
-        app.MapSchedulerApi();
+        if (host.ServeGrpc) app.MapSchedulerApi();
         app.MapSchedulerHealth();
-        if (telemetry) app.MapSchedulerMetrics();
+        if (telemetry) app.MapSchedulerMetrics(host.HttpPort);
         return app;
     }
 

@@ -2,6 +2,7 @@ namespace Scheduler.Host.Hosting;
 
 using Microsoft.Extensions.Options;
 using Scheduler.Api.Client;
+using Scheduler.Api.Hosting;
 using Scheduler.Api.Security;
 
 public static class SchedulerAuthExtensions
@@ -17,14 +18,8 @@ public static class SchedulerAuthExtensions
     /// </summary>
     public static WebApplicationBuilder AddSchedulerAuth(this WebApplicationBuilder builder)
     {
-        var auth = builder.Configuration.GetSection(SchedulerAuthOptions.Section).Get<SchedulerAuthOptions>() ?? new();
-        var errors = auth.Validate();
-        if (errors.Count > 0) throw new OptionsValidationException(SchedulerAuthOptions.Section, typeof(SchedulerAuthOptions), errors);
         var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
-
-        var keys = auth.SigningKeys.Count > 0 ? auth.SigningKeys : [DevelopmentKey(host.DataDir)];
-        builder.Services.AddSingleton(Options.Create(auth));
-        builder.Services.AddSingleton(new SchedulerCredentials(keys, auth.Issuer, auth.Audience, auth.ClockSkew));
+        var auth = builder.AddSchedulerCredentials(developmentKey: () => DevelopmentKey(host.DataDir));
         if (auth.Mode == AuthMode.Development) builder.Services.AddHostedService<DevelopmentCredentials>();
         return builder;
     }
@@ -65,6 +60,7 @@ internal sealed partial class DevelopmentCredentials(
         var path = auth.Value.CredentialFile ?? CredentialFile.DefaultPath();
         string written;
         if (host.Value.Replay) written = "not written (replay mode)";
+        else if (!host.Value.ServeGrpc) written = "not written (this silo serves no gRPC; use the token on a gateway)";
         else if (string.IsNullOrEmpty(path)) written = "not written (Scheduler:Auth:CredentialFile is empty)";
         else
         {

@@ -22,9 +22,13 @@ public static class SchedulerClusteringExtensions
         var errors = cluster.Validate(Environment.GetEnvironmentVariable);
         if (errors.Count > 0) throw new OptionsValidationException(SchedulerClusterOptions.Section, typeof(SchedulerClusterOptions), errors);
         builder.Services.AddSingleton(Options.Create(cluster));
+        var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        // Gateways find silos through Redis membership; an embedded silo without its API would serve nobody.
+        if (cluster.Mode == ClusterMode.Embedded && !host.ServeGrpc)
+            throw new OptionsValidationException(SchedulerClusterOptions.Section, typeof(SchedulerClusterOptions),
+                [$"{SchedulerHostOptions.Section}:ServeGrpc=false (--no-grpc) needs {SchedulerClusterOptions.Section}:Mode=Redis: gateways reach silos through Redis membership"]);
         if (cluster.Mode == ClusterMode.Embedded) return builder.AddSchedulerSilo();
 
-        var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
         // A replay's virtual clock lives in one process, and its state is throwaway: it runs on the embedded silo only.
         if (host.Replay)
             throw new OptionsValidationException(SchedulerClusterOptions.Section, typeof(SchedulerClusterOptions),
@@ -35,7 +39,7 @@ public static class SchedulerClusteringExtensions
         if (publicAddress is not null && !IPAddress.IsLoopback(publicAddress))
             builder.WebHost.ConfigureKestrel(k =>
             {
-                k.Listen(publicAddress, host.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+                if (host.ServeGrpc) k.Listen(publicAddress, host.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
                 k.Listen(publicAddress, host.HttpPort, o => o.Protocols = HttpProtocols.Http1);
             });
 

@@ -25,7 +25,7 @@ public static class SchedulerHostExtensions
 
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.ListenLocalhost(options.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            if (options.ServeGrpc) k.ListenLocalhost(options.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
             k.ListenLocalhost(options.HttpPort, o => o.Protocols = HttpProtocols.Http1);
         });
 

@@ -38,6 +38,13 @@ public sealed class SchedulerHostOptions
     /// </summary>
     public bool Replay { get; set; }
 
+    /// <summary>
+    /// Serve the gRPC API on <see cref="GrpcPort"/> [--no-grpc turns it off]. Off for silos behind stateless gateways
+    /// (<c>src/Scheduler.Gateway</c>): they then listen only for health and Orleans. Needs <c>Cluster:Mode=Redis</c>, and
+    /// the demo and replay off (both drive the API in-process). Default: true.
+    /// </summary>
+    public bool ServeGrpc { get; set; } = true;
+
     public double EffectiveSpeed => Speed ?? (Demo ? 720 : 1);
 
     public IReadOnlyList<string> Validate()
@@ -50,6 +57,8 @@ public sealed class SchedulerHostOptions
         if (!(EffectiveSpeed is > 0 and <= 1_000_000)) errors.Add($"{Section}:Speed must be in (0, 1000000], was {EffectiveSpeed}");
         if (!(DemoJobIntervalSeconds > 0)) errors.Add($"{Section}:DemoJobIntervalSeconds must be > 0");
         if (Replay && Demo) errors.Add($"{Section}: Replay and Demo exclude each other (--replay turns the demo off)");
+        if (!ServeGrpc && Demo) errors.Add($"{Section}: ServeGrpc=false (--no-grpc) needs the demo off (--no-demo): the demo plays through this silo's gRPC API");
+        if (!ServeGrpc && Replay) errors.Add($"{Section}: ServeGrpc=false (--no-grpc) cannot be combined with replay mode (a replay drives this silo's gRPC API)");
         if (Replay && Speed is not null) errors.Add($"{Section}: Speed has no meaning in replay mode (the replay sets the clock)");
         return errors;
     }
@@ -66,7 +75,7 @@ public sealed class SchedulerHostOptions
         ["--tls-port"] = $"{Scheduler.Api.Security.SchedulerTlsOptions.Section}:Port",
     };
 
-    /// <summary>Rewrites the documented switches into configuration keys (and the bare flag --no-demo into Demo=false).</summary>
+    /// <summary>Rewrites the documented switches into configuration keys (and the bare flags --no-demo, --no-grpc into Demo=false, ServeGrpc=false).</summary>
     public static string[] NormaliseArgs(string[] args)
     {
         var result = new List<string>();
@@ -74,6 +83,7 @@ public sealed class SchedulerHostOptions
         {
             var arg = args[i];
             if (arg == "--no-demo") { result.Add($"--{Section}:Demo=false"); continue; }
+            if (arg == "--no-grpc") { result.Add($"--{Section}:ServeGrpc=false"); continue; }
             if (arg == "--replay") { result.Add($"--{Section}:Replay=true"); result.Add($"--{Section}:Demo=false"); continue; }
             var eq = arg.IndexOf('=');
             var key = eq > 0 ? arg[..eq] : arg;

@@ -1,6 +1,5 @@
 namespace Scheduler.Cluster.Tests.Failover;
 
-using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Scheduler.Api.Client;
@@ -15,29 +14,29 @@ using Scheduler.Cluster.Tests.Infrastructure;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private readonly string[] _args;
-    private Process? _process;
+    private readonly HostProcess _process;
 
-    public SiloProcess(int index, string root, string redis, string clusterId)
+    /// <param name="extraArgs">More host switches, e.g. <c>--no-grpc</c> for a silo behind gateways.</param>
+    public SiloProcess(int index, string root, string redis, string clusterId, IEnumerable<string>? extraArgs = null)
     {
         Index = index;
         var ports = Ports.Free(4);
         (GrpcPort, HttpPort) = (ports[0], ports[1]);
-        LogPath = Path.Combine(root, $"silo{index}.log");
-        _args =
+        string[] args =
         [
-            Path.Combine(AppContext.BaseDirectory, "Scheduler.Host.dll"),
             "--no-demo", "--data-dir", Path.Combine(root, $"silo{index}"),
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
             "--Cluster:Mode=Redis", $"--Cluster:RedisConnectionString={redis}",
             // Every silo validates with the same configured key, as a real cluster must; the test mints with it too.
-            "--Scheduler:Auth:SigningKeys:0:Id=cluster-test", $"--Scheduler:Auth:SigningKeys:0:Key={ClusterKey}", "--Scheduler:Auth:CredentialFile=",
+            .. SigningKeyArgs, "--Scheduler:Auth:CredentialFile=",
             $"--Cluster:ClusterId={clusterId}", $"--Cluster:ServiceId={clusterId}",
             "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Scheduler.Host.Hosting=Information",
             // The one harmless start-up warning every silo logs (TOOLCHAIN.md), and decision logs, are noise here.
             "--Logging:LogLevel:Orleans.Runtime.Watchdog=Error", "--Logging:LogLevel:Scheduler.Grains=Error",
+            .. extraArgs ?? [],
         ];
+        _process = new HostProcess("Scheduler.Host.dll", args, Path.Combine(root, $"silo{index}.log"));
         Channel = SchedulerChannel.Create(Address, Credentials.MintOperator("cluster-test"));
     }
 
@@ -46,31 +45,20 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SchedulerCredentials Credentials { get; } = SchedulerCredentials.FromKey(ClusterKey, "cluster-test");
 
+    /// <summary>The switches that configure a process of this test run (silo or gateway) with the cluster's signing key.</summary>
+    public static IReadOnlyList<string> SigningKeyArgs { get; } =
+        ["--Scheduler:Auth:SigningKeys:0:Id=cluster-test", $"--Scheduler:Auth:SigningKeys:0:Key={ClusterKey}"];
+
     public int Index { get; }
     public int GrpcPort { get; }
     public int HttpPort { get; }
-    public string LogPath { get; }
+    public string LogPath => _process.LogPath;
     public string Address => $"http://127.0.0.1:{GrpcPort}";
     public GrpcChannel Channel { get; }
-    public bool IsRunning => _process is { HasExited: false };
+    public bool IsRunning => _process.IsRunning;
 
     /// <summary>Starts the process; <see cref="WaitReadyAsync"/> waits for its API.</summary>
-    public void Start()
-    {
-        var start = new ProcessStartInfo(DotnetHost.Path)
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var arg in _args) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_gcServer"] = "0"; // three silos share two cores with the test
-        var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
-        _process = ChildProcesses.Track(Process.Start(start) ?? throw new InvalidOperationException("the silo did not start"));
-        _process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (log) log.WriteLine(line); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lock (log) log.WriteLine(line); };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
+    public void Start() => _process.Start();
 
     /// <summary>Waits until the silo serves gRPC and sees the configured fleet (three sites).</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
@@ -91,44 +79,45 @@ public sealed class SiloProcess : IAsyncDisposable
         throw new TimeoutException($"silo {Index} not ready within {timeout}: {Tail()}");
     }
 
-    /// <summary>SIGKILL: the silo dies without leaving the cluster, as on a machine crash.</summary>
-    public void Kill()
+    /// <summary>
+    /// Waits until <c>/healthz</c> answers 200, for a silo without gRPC (<c>--no-grpc</c>): the HTTP endpoint starts after
+    /// the silo has joined the cluster.
+    /// </summary>
+    public async Task WaitHealthyAsync(TimeSpan timeout)
     {
-        if (IsRunning) _process!.Kill();
-        _process?.WaitForExit(10_000);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!IsRunning) throw new InvalidOperationException($"silo {Index} exited: {Tail()}");
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{HttpPort}/healthz")).IsSuccessStatusCode) return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"silo {Index} not healthy within {timeout}: {Tail()}");
     }
 
+    /// <summary>SIGKILL: the silo dies without leaving the cluster, as on a machine crash.</summary>
+    public void Kill() => _process.Kill();
+
     /// <summary>SIGTERM, as an orchestrator stops a pod: the silo leaves the cluster and stops.</summary>
-    public async Task StopAsync(TimeSpan timeout)
-    {
-        if (!IsRunning) return;
-        using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString()])) await kill.WaitForExitAsync();
-        using var wait = new CancellationTokenSource(timeout);
-        try { await _process.WaitForExitAsync(wait.Token); }
-        catch (OperationCanceledException) { Kill(); }
-    }
+    public Task StopAsync(TimeSpan timeout) => _process.StopAsync(timeout);
 
     /// <summary>Whether the silo's log says it took the fleet clock's lease (and has not given it up since).</summary>
     public bool DrivesTheClock()
     {
-        var lines = File.Exists(LogPath) ? ReadShared(LogPath) : [];
-        var last = lines.LastOrDefault(l => l.Contains("drives the fleet clock", StringComparison.Ordinal));
+        var last = _process.ReadLog().LastOrDefault(l => l.Contains("drives the fleet clock", StringComparison.Ordinal));
         return last is not null && last.Contains("now drives", StringComparison.Ordinal);
     }
 
-    public string Tail(int lines = 30) => File.Exists(LogPath) ? string.Join('\n', ReadShared(LogPath).TakeLast(lines)) : "(no log)";
-
-    private static string[] ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n');
-    }
+    public string Tail(int lines = 30) => _process.Tail(lines);
 
     public ValueTask DisposeAsync()
     {
-        Kill();
-        _process?.Dispose();
+        _process.Dispose();
         Channel.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -1,5 +1,10 @@
-namespace Scheduler.Host.Hosting;
+namespace Scheduler.Api.Hosting;
 
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -38,14 +43,22 @@ internal sealed class SchedulerSampler(double ratio) : Sampler
     }
 }
 
+/// <summary>
+/// One OpenTelemetry set-up for every process that serves the API: the co-hosted silo and the stateless gateway, so a
+/// request's trace reads the same whichever topology served it.
+/// </summary>
 public static class SchedulerTelemetryExtensions
 {
+    /// <summary>The service name of the silo (co-hosted or not) in traces and metrics.</summary>
+    public const string SiloServiceName = "green-scheduler";
+
     /// <summary>
     /// Traces (the scheduler's source, Orleans' application calls, ASP.NET Core requests), metrics (the scheduler's
     /// meter) and logs through OpenTelemetry. Export over OTLP is on when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set;
     /// every other standard <c>OTEL_*</c> variable applies. Orleans' runtime sources (membership, timers) stay off.
     /// </summary>
-    public static WebApplicationBuilder AddSchedulerTelemetry(this WebApplicationBuilder builder)
+    /// <param name="serviceName">The <c>service.name</c> resource: <see cref="SiloServiceName"/> for silos, another for the gateway.</param>
+    public static IHostApplicationBuilder AddSchedulerTelemetry(this IHostApplicationBuilder builder, string serviceName = SiloServiceName)
     {
         var options = builder.Configuration.GetSection("Scheduler:Tracing").Get<SchedulerTracingOptions>() ?? new();
         if (!(options.SampleRatio is >= 0 and <= 1))
@@ -53,7 +66,7 @@ public static class SchedulerTelemetryExtensions
                 [$"Scheduler:Tracing:SampleRatio must be within [0, 1], was {options.SampleRatio}"]);
 
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName: "green-scheduler"))
+            .ConfigureResource(r => r.AddService(serviceName: serviceName))
             .WithTracing(t => t
                 .SetSampler(new SchedulerSampler(options.SampleRatio))
                 .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"))
@@ -63,11 +76,10 @@ public static class SchedulerTelemetryExtensions
         return builder;
     }
 
-    /// <summary>The Prometheus scrape endpoint <c>/metrics</c>, on the HTTP/1.1 port only.</summary>
-    public static WebApplication MapSchedulerMetrics(this WebApplication app)
+    /// <summary>The Prometheus scrape endpoint <c>/metrics</c>, on the HTTP/1.1 port <paramref name="httpPort"/> only.</summary>
+    public static IEndpointRouteBuilder MapSchedulerMetrics(this IEndpointRouteBuilder endpoints, int httpPort)
     {
-        var port = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SchedulerHostOptions>>().Value.HttpPort;
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}");
-        return app;
+        endpoints.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{httpPort}");
+        return endpoints;
     }
 }
