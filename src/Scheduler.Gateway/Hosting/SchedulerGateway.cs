@@ -20,6 +20,7 @@ public static class SchedulerGateway
         });
         builder.AddSchedulerGatewayHost(); // ports, health (/healthz live, /readyz connected), logging defaults
         builder.AddSchedulerGatewayAuth(); // the silos' signing keys, required
+        builder.AddSchedulerTls(); // the optional TLS endpoint for plants' client certificates, as on a co-hosted silo
         builder.AddSchedulerTelemetry(ServiceName);
         builder.AddSchedulerClusterClient(); // the Orleans client over Redis membership, section Cluster
         builder.Services.AddSchedulerApi();

@@ -52,6 +52,7 @@ public sealed class SchedulerGatewayOptions
         ["--http-port"] = $"{Section}:HttpPort",
         ["--listen-address"] = $"{Section}:ListenAddress",
         ["--redis"] = $"{GatewayClusterOptions.Section}:RedisConnectionString",
+        ["--tls-port"] = $"{Scheduler.Api.Security.SchedulerTlsOptions.Section}:Port",
     };
 
     /// <summary>Rewrites the documented switches into configuration keys.</summary>

@@ -1,6 +1,8 @@
 namespace Scheduler.Host.Hosting;
 
+using Microsoft.Extensions.Options;
 using Scheduler.Api.Hosting;
+using Scheduler.Api.Security;
 using Scheduler.Host.Demo;
 
 /// <summary>
@@ -24,11 +26,15 @@ public static class SchedulerApp
         configure?.Invoke(builder);
         builder.AddSchedulerHost();
         builder.AddSchedulerAuth(); // keys and tokens (section Scheduler:Auth); the API's front door checks them
-        builder.AddSchedulerTls(); // the optional TLS endpoint, with plant client certificates (section Scheduler:Tls)
+        // Co-hosted (the default): this process serves the API. Behind gateways (--no-grpc) it is a silo only, and the
+        // gateways serve the API, TLS endpoint included.
+        var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
+        if (!host.ServeGrpc && !string.IsNullOrEmpty(builder.Configuration[$"{SchedulerTlsOptions.Section}:Port"]))
+            throw new OptionsValidationException(SchedulerTlsOptions.Section, typeof(SchedulerTlsOptions),
+                [$"{SchedulerTlsOptions.Section}:Port (--tls-port) serves the gRPC API, which this silo does not (--no-grpc): set it on the gateways"]);
+        if (host.ServeGrpc) builder.AddSchedulerTls(); // the optional TLS endpoint, with plant client certificates (section Scheduler:Tls)
         if (telemetry) builder.AddSchedulerTelemetry();
         builder.AddSchedulerClustering(); // the silo: embedded (SQLite) or a Redis cluster, per section Cluster
-        // Co-hosted (the default): this process serves the API. Behind gateways (--no-grpc) it is a silo only.
-        var host = builder.Configuration.GetSection(SchedulerHostOptions.Section).Get<SchedulerHostOptions>() ?? new();
         if (host.ServeGrpc) builder.Services.AddSchedulerApi();
         builder.AddInnerMongoliaFleet();
 
