@@ -14,7 +14,8 @@ public static class SchedulerDiagnostics
     /// they are what operators read.
     /// </summary>
     public static bool IsAlwaysSampled(string spanName) =>
-        spanName.StartsWith(JobSpan, StringComparison.Ordinal) || spanName.StartsWith(DecisionSpan, StringComparison.Ordinal);
+        spanName.StartsWith(JobSpan, StringComparison.Ordinal) || spanName.StartsWith(DecisionSpan, StringComparison.Ordinal)
+        || spanName == TelemetrySampleSpan; // started only for the samples TelemetryTracing picked: the choice is made there
 
     public const string SourceName = "Scheduler";
 
@@ -52,5 +53,33 @@ public static class SchedulerDiagnostics
         public const string CandidateScores = "scheduler.candidate.scores";
         public const string ModeFrom = "scheduler.power.mode.from";
         public const string ModeTo = "scheduler.power.mode.to";
+    }
+}
+
+/// <summary>
+/// Which telemetry samples get a trace of their own, chosen before any span exists. Telemetry is the one high-volume
+/// path: a span started only to be dropped by the sampler still costs an activity, its ids and two changes of the
+/// current activity per sample, and its grain calls then start activities of their own. Deciding first, a sample not
+/// picked costs none of that. The host registers it with its sampling ratio; without tracing, no sample is picked.
+/// </summary>
+public sealed class TelemetryTracing(double sampleRatio)
+{
+    public static readonly TelemetryTracing Off = new(0);
+
+    /// <summary>Share of samples traced, in [0, 1].</summary>
+    public double SampleRatio { get; } = sampleRatio is >= 0 and <= 1 ? sampleRatio : throw new ArgumentOutOfRangeException(nameof(sampleRatio));
+
+    public bool PickSample() =>
+        SampleRatio > 0 && SchedulerDiagnostics.Source.HasListeners() && (SampleRatio >= 1 || Random.Shared.NextDouble() < SampleRatio);
+
+    /// <summary>
+    /// Starts the activity the untraced samples of a stream run under: unrecorded and local, so the grain calls they
+    /// make start no spans (a sampler drops a span whose local parent is unrecorded without creating it).
+    /// </summary>
+    public static Activity StartUntraced()
+    {
+        var untraced = new Activity("scheduler.telemetry.untraced");
+        untraced.SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None);
+        return untraced.Start();
     }
 }

@@ -68,7 +68,8 @@ public sealed class PlantGrain(
 
         await GrainFactory.GetGrain<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
             spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast,
-            Activity.Current?.Id, DateTimeOffset.UtcNow));
+            // Decision spans link to the sample that fed them; an unsampled sample has no span to link to.
+            Activity.Current is { Recorded: true } sampled ? sampled.Id : null, DateTimeOffset.UtcNow));
 
         // Telemetry is re-sent every second or so: write behind rather than on every sample.
         if (now - _lastWrite >= options.Value.PlantStaleAfter / 2)

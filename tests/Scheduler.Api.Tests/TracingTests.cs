@@ -8,7 +8,18 @@ using OpenTelemetry.Trace;
 using Scheduler.Api.V1;
 using Scheduler.Grains;
 
+/// <summary>
+/// Activity listeners are process-wide: a host's tracer sees the spans of every host in the test process. Tests that
+/// read spans run alone, after the parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TracingCollection
+{
+    public const string Name = "tracing";
+}
+
 /// <summary>Decisions as traces and metrics, read back through an in-memory span collector and a meter listener.</summary>
+[Collection(TracingCollection.Name)]
 public sealed class TracingTests : IAsyncLifetime
 {
     private readonly List<Activity> _spans = [];
@@ -86,6 +97,21 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EachTracedSample_IsATraceOfItsOwn_LinkedToItsStream_WithItsGrainCalls()
+    {
+        Assert.Equal(3, await _host.PushWindAsync("baotou"));
+
+        Activity[] samples;
+        lock (_spans) samples = _spans.Where(s => s.OperationName == SchedulerDiagnostics.TelemetrySampleSpan).ToArray();
+        Assert.Equal(3, samples.Length);
+        Assert.Equal(3, samples.Select(s => s.TraceId).Distinct().Count());
+        var stream = Assert.Single(samples.SelectMany(s => s.Links).Select(l => l.Context.TraceId).Distinct());
+        Assert.DoesNotContain(stream, samples.Select(s => s.TraceId));
+        lock (_spans)
+            Assert.All(samples, sample => Assert.Contains(_spans, s => s.TraceId == sample.TraceId && s.Source.Name == "Microsoft.Orleans.Application"));
+    }
+
+    [Fact]
     public async Task Metrics_ReportExportZeroPerSite_AndTheDecisionLatency()
     {
         var factory = _host.App.Services.GetRequiredService<IMeterFactory>();
@@ -120,5 +146,56 @@ public sealed class TracingTests : IAsyncLifetime
         var scrape = await http.GetStringAsync($"http://127.0.0.1:{_host.HttpPort}/metrics");
         Assert.Contains("scheduler_site_export", scrape);
         Assert.Contains("scheduler_decisions", scrape);
+    }
+}
+
+/// <summary>With a sampling ratio of 0 no telemetry sample is picked: a push records no span at all, grain calls included.</summary>
+[Collection(TracingCollection.Name)]
+public sealed class UntracedTelemetryTests : IAsyncLifetime
+{
+    private readonly List<Activity> _spans = [];
+    private SchedulerHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync(b =>
+    {
+        b.Configuration["Scheduler:Tracing:SampleRatio"] = "0";
+        b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new Collector(_spans)));
+    });
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private sealed class Collector(List<Activity> spans) : BaseProcessor<Activity>
+    {
+        public override void OnEnd(Activity data)
+        {
+            lock (spans) spans.Add(data);
+        }
+    }
+
+    [Fact]
+    public async Task APushOfUnpickedSamples_RecordsNoSpan_AndCreatesNoSampleActivity()
+    {
+        // Not only unrecorded: a sample not picked must not cost an activity at all (the sampler would create one
+        // only to drop it). This listener sees every activity anyone creates from the scheduler's source.
+        var created = 0;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == SchedulerDiagnostics.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            ActivityStarted = a => { if (a.OperationName == SchedulerDiagnostics.TelemetrySampleSpan) Interlocked.Increment(ref created); },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var accepted = 0L;
+        for (var i = 0; i < 5; i++)
+        {
+            _host.Time.Advance(TimeSpan.FromMinutes(1));
+            accepted += await _host.PushWindAsync("baotou");
+        }
+
+        Assert.Equal(15, accepted);
+        Assert.Equal(0, created);
+        lock (_spans)
+            Assert.DoesNotContain(_spans, s => s.OperationName == SchedulerDiagnostics.TelemetrySampleSpan
+                || s.Source.Name == "Microsoft.Orleans.Application" && s.GetTagItem("rpc.method") is "ReportAsync" or "UpdatePlantOutputAsync");
     }
 }

@@ -3,6 +3,8 @@ namespace Scheduler.Api.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scheduler.Grains;
 using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Options;
 using Scheduler.Api.Security;
@@ -20,6 +22,7 @@ public static class SchedulerApiExtensions
         services.AddOptions<SchedulerLimitsOptions>().BindConfiguration(SchedulerLimitsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchedulerLimitsOptions>, SchedulerLimitsOptionsValidator>();
         services.AddSingleton<CallLimiter>();
+        services.TryAddSingleton(TelemetryTracing.Off); // the host's telemetry registers the configured one first
         services.AddOptions<SchedulerTlsOptions>().BindConfiguration(SchedulerTlsOptions.Section);
         services.AddSingleton<PlantCertificates>();
         services.AddSingleton<AccessPolicy>();

@@ -17,8 +17,9 @@ public sealed class SchedulerTracingOptions
 {
     /// <summary>
     /// Share of traces kept for everything but jobs and decisions (parent-based: a span follows its parent's choice).
-    /// Each telemetry sample is a trace of about five spans, so the default keeps one sample in twenty; job roots and
-    /// decision spans are always kept. Default: 0.05.
+    /// Each telemetry sample is a trace of about five spans, so the default keeps one sample in twenty (picked by
+    /// <see cref="TelemetryTracing"/> before any span exists); job roots and decision spans are always kept.
+    /// Default: 0.05.
     /// </summary>
     public double SampleRatio { get; set; } = 0.05;
 }
@@ -65,6 +66,7 @@ public static class SchedulerTelemetryExtensions
             throw new Microsoft.Extensions.Options.OptionsValidationException("Scheduler:Tracing", typeof(SchedulerTracingOptions),
                 [$"Scheduler:Tracing:SampleRatio must be within [0, 1], was {options.SampleRatio}"]);
 
+        builder.Services.AddSingleton(new TelemetryTracing(options.SampleRatio));
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: serviceName))
             .WithTracing(t => t

@@ -1,5 +1,6 @@
 namespace Scheduler.Api.Services;
 
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Google.Rpc;
 using Grpc.Core;
@@ -26,6 +27,10 @@ internal sealed partial class RequestValidation
 
     public RequestValidation Check(bool ok, string field, string description) => ok ? this : Add(field, description);
 
+    /// <summary>As above; an interpolated description is formatted only if the check failed.</summary>
+    public RequestValidation Check(bool ok, string field, [InterpolatedStringHandlerArgument("ok")] ref FailureDescription description) =>
+        ok ? this : Add(field, description.ToStringAndClear());
+
     /// <summary>An id: 1-128 characters of letters, digits, '.', '_' and '-'.</summary>
     public RequestValidation Id(string value, string field, bool required = true)
     {
@@ -47,9 +52,13 @@ internal sealed partial class RequestValidation
 
     private const long MinTimestampSeconds = -62_135_596_800, MaxTimestampSeconds = 253_402_300_799;
 
-    public RequestValidation Finite(double value, string field, double min, double max = double.MaxValue) =>
-        Check(double.IsFinite(value) && value >= min && value <= max, field, max == double.MaxValue
-            ? $"must be a finite number >= {min}, was {value}" : $"must be within [{min}, {max}], was {value}");
+    public RequestValidation Finite(double value, string field, double min, double max = double.MaxValue)
+    {
+        var ok = double.IsFinite(value) && value >= min && value <= max;
+        return max == double.MaxValue
+            ? Check(ok, field, $"must be a finite number >= {min}, was {value}")
+            : Check(ok, field, $"must be within [{min}, {max}], was {value}");
+    }
 
     /// <summary>Adds core-level errors of the form "field: description".</summary>
     public RequestValidation AddCore(IEnumerable<string> errors, string prefix = "")
@@ -81,4 +90,28 @@ internal sealed partial class RequestValidation
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex IdPattern();
+}
+
+/// <summary>
+/// The description of a check, formatted only if the check failed: nearly every request is valid, and formatting a
+/// description with its numbers for every field of every request (every telemetry sample, too) is work thrown away.
+/// </summary>
+[InterpolatedStringHandler]
+internal ref struct FailureDescription
+{
+    private DefaultInterpolatedStringHandler _text;
+
+    public FailureDescription(int literalLength, int formattedCount, bool ok, out bool format)
+    {
+        format = !ok;
+        _text = ok ? default : new DefaultInterpolatedStringHandler(literalLength, formattedCount);
+    }
+
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+
+    public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+    public string ToStringAndClear() => _text.ToStringAndClear();
 }

@@ -7,7 +7,7 @@ using Scheduler.Grains;
 using GenerationSample = Scheduler.Api.V1.GenerationSample;
 
 /// <summary>Plants push generation samples; each is validated by its plant grain and never changes state if bad.</summary>
-internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryService.TelemetryServiceBase
+internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracing tracing) : TelemetryService.TelemetryServiceBase
 {
     private const int MaxRejectionsReported = 100;
 
@@ -27,6 +27,9 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
         // order (Orleans does not order concurrent calls to one grain, and a plant refuses a sample older than its last).
         var latest = new Dictionary<string, Task>(StringComparer.Ordinal);
         long index = 0;
+        // The stream's own activity (the request's), for traced samples to link to; the untraced run under their own.
+        var stream = Activity.Current;
+        using var untraced = TelemetryTracing.StartUntraced();
 
         async Task CompleteOldestAsync()
         {
@@ -47,7 +50,7 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
         {
             if (latest.TryGetValue(sample.PlantId, out var previous))
                 await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure surfaces when it is completed
-            var verdict = ReportAsync(sample, context.CancellationToken);
+            var verdict = ReportAsync(sample, stream, context.CancellationToken);
             latest[sample.PlantId] = verdict;
             inFlight.Enqueue((index++, sample.PlantId, verdict));
             if (inFlight.Count >= MaxInFlightPerStream) await CompleteOldestAsync();
@@ -58,7 +61,7 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
 
     public override async Task<ReportGenerationResponse> ReportGeneration(GenerationSample request, ServerCallContext context)
     {
-        var (field, reason) = await ReportAsync(request, context.CancellationToken);
+        var (field, reason) = await ReportAsync(request, Activity.Current, context.CancellationToken);
         if (field is not null)
         {
             new RequestValidation().Add(field, reason!).ThrowIfInvalid();
@@ -66,24 +69,32 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains) : TelemetryServ
         return new ReportGenerationResponse { Accepted = true };
     }
 
-    private async Task<(string? Field, string? Reason)> ReportAsync(GenerationSample sample, CancellationToken cancellation)
+    /// <param name="parent">The request's activity: a traced sample links to it. An untraced one runs under the current activity.</param>
+    private async Task<(string? Field, string? Reason)> ReportAsync(GenerationSample sample, Activity? parent, CancellationToken cancellation)
     {
         if (TelemetryValidation.CheckShape(sample) is { } bad) return bad;
-        // Each sample is its own trace, sampled on its own (linked to the stream): a stream lives for hours and carries
-        // thousands of samples, so sampling the stream as one trace would trace all of them or none.
-        var stream = Activity.Current;
+        if (!tracing.PickSample()) return await ReportToPlantAsync(sample, cancellation);
+
+        // A traced sample is a trace of its own, linked to its stream: a stream lives for hours and carries thousands
+        // of samples, so tracing the stream as one trace would trace all of them or none.
+        var current = Activity.Current;
         Activity.Current = null;
         try
         {
             using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.TelemetrySampleSpan, ActivityKind.Internal, default(ActivityContext),
-                links: stream is null ? null : [new ActivityLink(stream.Context)]);
+                links: parent is null ? null : [new ActivityLink(parent.Context)]);
             span?.SetTag(SchedulerDiagnostics.Tags.Plant, sample.PlantId);
-            var verdict = await grains.GetGrain<IPlantGrain>(sample.PlantId).ReportAsync(sample.ToModel()).WaitAsync(cancellation);
-            return verdict.Accepted ? (null, null) : (verdict.Field, verdict.Reason);
+            return await ReportToPlantAsync(sample, cancellation);
         }
         finally
         {
-            Activity.Current = stream;
+            Activity.Current = current;
         }
+    }
+
+    private async Task<(string? Field, string? Reason)> ReportToPlantAsync(GenerationSample sample, CancellationToken cancellation)
+    {
+        var verdict = await grains.GetGrain<IPlantGrain>(sample.PlantId).ReportAsync(sample.ToModel()).WaitAsync(cancellation);
+        return verdict.Accepted ? (null, null) : (verdict.Field, verdict.Reason);
     }
 }

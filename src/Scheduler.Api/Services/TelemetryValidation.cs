@@ -22,7 +22,8 @@ internal static class TelemetryValidation
             .Check(!sample.HasOutsideCelsius || (double.IsFinite(sample.OutsideCelsius) && sample.OutsideCelsius is >= MinCelsius and <= MaxCelsius),
                 "outside_celsius", $"must be a finite number within [{MinCelsius}, {MaxCelsius}], was {sample.OutsideCelsius}")
             .Check(sample.Forecast.Count <= MaxForecastPoints, "forecast", $"at most {MaxForecastPoints} points, was {sample.Forecast.Count}");
-        for (var i = 0; i < Math.Min(sample.Forecast.Count, MaxForecastPoints); i++) check.Time(sample.Forecast[i].Time, $"forecast[{i}].time");
+        for (var i = 0; i < Math.Min(sample.Forecast.Count, MaxForecastPoints); i++)
+            if (sample.Forecast[i].Time is not { } t || !RequestValidation.IsTime(t)) check.Time(sample.Forecast[i].Time, $"forecast[{i}].time");
         return check.First is { } v ? (v.Field, v.Description) : null;
     }
 }
