@@ -1,4 +1,4 @@
-// Offline checks of the Kubernetes manifests: `kubectl kustomize k8s/` must render, every rendered object must pass
+// Offline checks of the Kubernetes manifests: `kubectl kustomize DIR` (k8s/ or k8s/overlays/gateway) must render, every rendered object must pass
 // the schema of its apiVersion/kind (kubernetes-models, the Kubernetes OpenAPI schemas), and the deployment must keep
 // the properties docs/operations.md promises. Exit code 0 when all pass. Usage: node validate.mjs [KUSTOMIZE_DIR]
 import { execFileSync } from "node:child_process";
@@ -56,12 +56,28 @@ for (const object of objects) {
   if (problem) fail(problem);
 }
 
-// What the deployment must have (docs/operations.md, "Deploy to Kubernetes").
+// What the deployment must have (docs/operations.md, "Deploy to Kubernetes"). Two topologies: co-hosted (k8s/, every
+// silo serves gRPC through Service scheduler-grpc) and gateway (k8s/overlays/gateway: Deployment scheduler-gateway
+// serves gRPC, silos serve none).
 const find = (kind, name) => objects.find((o) => o.kind === kind && (!name || o.metadata?.name === name));
-for (const [kind, name] of [["Namespace"], ["ServiceAccount", "scheduler"], ["Role"], ["RoleBinding"], ["ConfigMap", "scheduler-config"],
-  ["Deployment", "scheduler"], ["StatefulSet", "redis"], ["Service", "scheduler-grpc"], ["Service", "scheduler-http"], ["Service", "redis"],
-  ["PodDisruptionBudget", "scheduler"]]) {
+const gateway = find("Deployment", "scheduler-gateway");
+const required = [["Namespace"], ["ServiceAccount", "scheduler"], ["Role"], ["RoleBinding"], ["ConfigMap", "scheduler-config"],
+  ["Deployment", "scheduler"], ["StatefulSet", "redis"], ["Service", "scheduler-http"], ["Service", "redis"],
+  ["PodDisruptionBudget", "scheduler"]];
+if (gateway) required.push(["Service", "scheduler-gateway"], ["HorizontalPodAutoscaler", "scheduler-gateway"], ["PodDisruptionBudget", "scheduler-gateway"]);
+else required.push(["Service", "scheduler-grpc"]);
+for (const [kind, name] of required) {
   if (!find(kind, name)) fail(`missing ${kind}${name ? "/" + name : ""}`);
+}
+// Every Service selects the pods of some workload, on ports those pods name.
+const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
+for (const service of objects.filter((o) => o.kind === "Service")) {
+  const selector = Object.entries(service.spec?.selector ?? {});
+  const targets = workloads.filter((w) => selector.length > 0 && selector.every(([k, v]) => w.spec?.template?.metadata?.labels?.[k] === v));
+  if (targets.length === 0) { fail(`Service/${service.metadata?.name}: selects no workload's pods`); continue; }
+  const named = new Set(targets.flatMap((w) => (w.spec.template.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).flatMap((p) => [p.name, p.containerPort]))));
+  for (const port of service.spec?.ports ?? [])
+    if (!named.has(port.targetPort ?? port.port)) fail(`Service/${service.metadata?.name}: port ${port.name} targets ${port.targetPort}, which its pods do not expose`);
 }
 const role = find("Role");
 if (role && !role.rules?.some((r) => r.resources?.includes("pods") && ["get", "list", "watch", "delete"].every((v) => r.verbs?.includes(v))))
@@ -83,13 +99,38 @@ if (pod) {
 const config = find("ConfigMap", "scheduler-config")?.data ?? {};
 if (config.Cluster__Mode !== "Redis" || config.Cluster__Kubernetes !== "true") fail("ConfigMap: Cluster__Mode=Redis and Cluster__Kubernetes=true expected");
 if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) fail("ConfigMap: OTEL_EXPORTER_OTLP_ENDPOINT expected");
+if (gateway) {
+  const gatewayPod = gateway.spec?.template;
+  const siloLabels = pod?.metadata?.labels ?? {};
+  for (const label of Object.keys(gatewayPod?.metadata?.labels ?? {}))
+    if (label.startsWith("orleans/")) fail(`Deployment/scheduler-gateway: pod label ${label} is for silos (Orleans' Kubernetes hosting), not gateways`);
+  for (const container of gatewayPod?.spec?.containers ?? []) {
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
+    if (container.readinessProbe?.httpGet?.path !== "/readyz") fail(`Deployment/scheduler-gateway: ${container.name} readinessProbe must GET /readyz (connected to the cluster)`);
+    if (container.livenessProbe?.httpGet?.path !== "/healthz") fail(`Deployment/scheduler-gateway: ${container.name} livenessProbe must GET /healthz (not tied to the cluster)`);
+    if (!container.resources?.requests?.cpu) fail(`Deployment/scheduler-gateway: ${container.name} needs a CPU request (the autoscaler measures against it)`);
+    if (env.Cluster__ServiceId?.value !== siloLabels["orleans/serviceId"] || env.Cluster__ClusterId?.value !== siloLabels["orleans/clusterId"])
+      fail("Deployment/scheduler-gateway: Cluster__ServiceId and Cluster__ClusterId must equal the silos' orleans/serviceId and orleans/clusterId labels");
+    if (!env.Scheduler__Auth__SigningKeys__0__Key?.valueFrom?.secretKeyRef) fail("Deployment/scheduler-gateway: the signing key must come from a Secret (the silos' key)");
+    if (!(container.envFrom ?? []).some((e) => e.configMapRef?.name === "scheduler-config")) fail("Deployment/scheduler-gateway: must read the silos' ConfigMap (Redis, auth mode, OTLP)");
+  }
+  const hpa = find("HorizontalPodAutoscaler", "scheduler-gateway");
+  if (hpa) {
+    if (hpa.spec?.scaleTargetRef?.kind !== "Deployment" || hpa.spec?.scaleTargetRef?.name !== "scheduler-gateway") fail("HorizontalPodAutoscaler: must scale Deployment/scheduler-gateway");
+    if (!(hpa.spec?.minReplicas >= 2)) fail("HorizontalPodAutoscaler: minReplicas must be at least 2");
+    if (!hpa.spec?.metrics?.some((m) => m.type === "Resource" && m.resource?.name === "cpu")) fail("HorizontalPodAutoscaler: must scale on CPU");
+  }
+  if (config.Scheduler__Host__ServeGrpc !== "false") fail("ConfigMap: silos behind gateways need Scheduler__Host__ServeGrpc=false");
+  if (pod?.spec?.containers?.some((c) => (c.ports ?? []).some((p) => p.containerPort === 5000))) fail("Deployment/scheduler: silos behind gateways expose no gRPC port");
+  if (find("Service", "scheduler-grpc")) fail("Service/scheduler-grpc: silos behind gateways serve no gRPC; clients use Service/scheduler-gateway");
+}
 const redis = find("StatefulSet", "redis");
 if (redis && !(redis.spec?.volumeClaimTemplates?.length > 0)) fail("StatefulSet/redis: needs a persistent volume claim");
 if (redis && !redis.spec?.template?.spec?.containers?.[0]?.args?.join(" ").includes("--appendonly yes")) fail("StatefulSet/redis: AOF must be on");
 
 if (failures.length > 0) {
   for (const failure of failures) console.error(`FAIL ${failure}`);
-  console.error(`k8s: ${objects.length} objects, ${failures.length} problems`);
+  console.error(`${dir}: ${objects.length} objects, ${failures.length} problems`);
   process.exit(1);
 }
-console.log(`k8s: kubectl kustomize rendered ${objects.length} objects; all pass schema validation (kubernetes-models) and the deployment checks`);
+console.log(`${dir}: kubectl kustomize rendered ${objects.length} objects; all pass schema validation (kubernetes-models) and the deployment checks`);

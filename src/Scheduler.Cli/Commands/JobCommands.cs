@@ -12,6 +12,8 @@ using Spectre.Console;
 internal static class JobCommands
 {
     private const int SubmitRetries = 3;
+    /// <summary>How often <c>watch</c> resumes after UNAVAILABLE before giving up (a minute of restarts at one a second).</summary>
+    private const int WatchResumes = 60;
 
     public static void AddTo(RootCommand root)
     {
@@ -205,14 +207,30 @@ internal static class JobCommands
     private static Command Watch()
     {
         var id = new Argument<string>("JOB_ID") { Description = "The job's id" };
-        var command = new Command("watch", "Stream a job's lifecycle events until it ends (or Ctrl+C)") { id };
+        var command = new Command("watch", "Stream a job's lifecycle events until it ends (or Ctrl+C); resumes if the server restarts") { id };
         command.SetBody(async (parse, s) =>
         {
-            using var call = s.Jobs.WatchJob(new WatchJobRequest { Id = parse.GetValue(id)! }, cancellationToken: s.Cancel);
-            await foreach (var e in call.ResponseStream.ReadAllAsync(s.Cancel))
+            long last = 0;
+            for (var resumes = 0; ; resumes++)
             {
-                if (s.Json) Output.JsonLine(e);
-                else Console.WriteLine($"{Output.Time(e.Time)}  {Output.State(e.State),-10}  {e.Kind,-10}  {Output.OrDash(e.FromSite)}→{Output.OrDash(e.ToSite)}  {Output.OrDash(e.Reason)}  {e.Detail}");
+                try
+                {
+                    using var call = s.Jobs.WatchJob(new WatchJobRequest { Id = parse.GetValue(id)!, AfterSequence = last }, cancellationToken: s.Cancel);
+                    await foreach (var e in call.ResponseStream.ReadAllAsync(s.Cancel))
+                    {
+                        last = e.Sequence;
+                        if (s.Json) Output.JsonLine(e);
+                        else Console.WriteLine($"{Output.Time(e.Time)}  {Output.State(e.State),-10}  {e.Kind,-10}  {Output.OrDash(e.FromSite)}→{Output.OrDash(e.ToSite)}  {Output.OrDash(e.Reason)}  {e.Detail}");
+                    }
+                    return; // OK: the job ended
+                }
+                // The serving gateway or silo stopped (or is restarting): watch again from the last event seen, so no
+                // event is missed or printed twice. Other errors (unknown job, no permission) end the command.
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && resumes < WatchResumes)
+                {
+                    Console.Error.WriteLine($"watch interrupted ({ex.Status.Detail}); resuming after event {last}");
+                    await Task.Delay(TimeSpan.FromSeconds(1), s.Cancel);
+                }
             }
         });
         return command;
