@@ -199,3 +199,26 @@ public sealed class UntracedTelemetryTests : IAsyncLifetime
                 || s.Source.Name == "Microsoft.Orleans.Application" && s.GetTagItem("rpc.method") is "ReportAsync" or "UpdatePlantOutputAsync");
     }
 }
+
+/// <summary><c>Scheduler:Tracing:Enabled=false</c>: no span at all, not even a job's (always kept otherwise); metrics go on.</summary>
+[Collection(TracingCollection.Name)]
+public sealed class TracingDisabledTests : IAsyncLifetime
+{
+    private SchedulerHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync(b => b.Configuration["Scheduler:Tracing:Enabled"] = "false");
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task WithTracingOff_NoTracerListens_NoSampleIsPicked_AndMetricsAreStillServed()
+    {
+        Assert.Equal(1, await _host.PushWindAsync("baotou") / 3);
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{_host.HttpPort}/metrics");
+
+        Assert.Null(_host.App.Services.GetService<TracerProvider>());
+        Assert.Same(TelemetryTracing.Off, _host.App.Services.GetRequiredService<TelemetryTracing>());
+        Assert.Contains("scheduler_telemetry_samples", metrics);
+    }
+}

@@ -22,6 +22,12 @@ public sealed class SchedulerTracingOptions
     /// Default: 0.05.
     /// </summary>
     public double SampleRatio { get; set; } = 0.05;
+
+    /// <summary>
+    /// Traces at all. Off, metrics and logs go on as before and no span is created; the load tool measures the cost
+    /// of tracing against a host with it off. Default: true.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>
@@ -66,14 +72,15 @@ public static class SchedulerTelemetryExtensions
             throw new Microsoft.Extensions.Options.OptionsValidationException("Scheduler:Tracing", typeof(SchedulerTracingOptions),
                 [$"Scheduler:Tracing:SampleRatio must be within [0, 1], was {options.SampleRatio}"]);
 
-        builder.Services.AddSingleton(new TelemetryTracing(options.SampleRatio));
+        builder.Services.AddSingleton(options.Enabled ? new TelemetryTracing(options.SampleRatio) : TelemetryTracing.Off);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: serviceName))
-            .WithTracing(t => t
-                .SetSampler(new SchedulerSampler(options.SampleRatio))
-                .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"))
             .WithMetrics(m => m.AddMeter(SchedulerDiagnostics.SourceName).AddPrometheusExporter())
             .WithLogging();
+        if (options.Enabled)
+            telemetry.WithTracing(t => t
+                .SetSampler(new SchedulerSampler(options.SampleRatio))
+                .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
         return builder;
     }
