@@ -59,6 +59,36 @@ public interface ISiteGrain : IGrainWithStringKey
 
     /// <summary>Unbinds a job. Refused (no-op returning false) if <paramref name="epoch"/> is older than the site's.</summary>
     Task<bool> StopJobAsync(string jobId, long epoch);
+
+    /// <summary>
+    /// Unbinds a job whose state is to be kept (paused, or relocating away). At a site whose agent runs the job, the
+    /// agent is told to checkpoint it, and the result is true: the job's next start waits for that checkpoint. At a
+    /// clock site it is <see cref="StopJobAsync"/>, and false. A stale epoch is refused (false).
+    /// </summary>
+    Task<bool> CheckpointJobAsync(string jobId, long epoch);
+
+    /// <summary>
+    /// An agent connects for this site: it becomes the site's executor, replacing any earlier connection. Returns the
+    /// session id its reports and command reads must carry. Every current command is issued again (commands are
+    /// idempotent), and a job the agent runs that the site does not expect at that epoch is told to stop.
+    /// </summary>
+    Task<string> AttachAgentAsync(AgentHello hello);
+
+    /// <summary>The agent's connection ended. Its jobs are lost if no agent attaches within the reconnect grace.</summary>
+    Task DetachAgentAsync(string session);
+
+    /// <summary>
+    /// Records a report of the session's agent; false if it is for an epoch the site no longer runs (stale, ignored).
+    /// Throws <see cref="AgentSessionEndedException"/> if a newer connection replaced the session.
+    /// </summary>
+    Task<bool> ReportAgentAsync(string session, AgentReport report);
+
+    /// <summary>
+    /// Commands after <paramref name="afterSequence"/>; waits up to <paramref name="maxWait"/> for one. Throws
+    /// <see cref="AgentSessionEndedException"/> once the session is no longer the site's.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<AgentCommand>> WaitForAgentCommandsAsync(string session, long afterSequence, TimeSpan maxWait, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One job (key: job id): the durable record and the single source of truth for where it runs.</summary>
@@ -77,6 +107,18 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>Marks the checkpoint transfer as landed.</summary>
     Task<JobRecord> CompleteTransferAsync(DateTimeOffset now);
+
+    /// <summary>
+    /// A site agent wrote the job's checkpoint (an empty reference: the checkpoint failed). The job's next start
+    /// restores it; a start waiting for it is released.
+    /// </summary>
+    Task<JobRecord> RecordCheckpointAsync(string siteId, string? reference, long bytes, long epoch, DateTimeOffset now);
+
+    /// <summary>
+    /// A site can no longer run the job's instance at <see cref="LostJob.Epoch"/>: if that is the job's current
+    /// placement, the job is queued again (or fails, if its process failed); a checkpoint it was waiting for is given up.
+    /// </summary>
+    Task<JobRecord> RecordLostAsync(string siteId, LostJob lost, DateTimeOffset now);
 
     /// <summary>
     /// Records that the dispatcher left the job waiting, and why (a "deferred" event). A repeat of the latest reason
@@ -131,6 +173,10 @@ public sealed class JobConflictException(string message) : Exception(message);
 /// <summary>A command that carries an older epoch than the site has already seen for the job.</summary>
 [GenerateSerializer]
 public sealed class StaleEpochException(string message) : Exception(message);
+
+/// <summary>An agent session a newer connection for the same site replaced, or that ended.</summary>
+[GenerateSerializer]
+public sealed class AgentSessionEndedException(string message) : Exception(message);
 
 /// <summary>A job event its current state does not allow (the wire form of the core's InvalidJobTransitionException).</summary>
 [GenerateSerializer]

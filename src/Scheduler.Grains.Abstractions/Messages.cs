@@ -79,7 +79,8 @@ public sealed record SiteStatus(
     [property: Id(12)] IReadOnlyList<PlantOutput> Plants,
     [property: Id(13)] IReadOnlyList<ForecastPoint> Forecast,
     [property: Id(14)] TimeSpan PlantStaleAfter,
-    [property: Id(15)] double SteppedGreenMegawatts = 0)
+    [property: Id(15)] double SteppedGreenMegawatts = 0,
+    [property: Id(16)] SiteExecutorStatus? Executor = null)
 {
     /// <summary>Whether a plant's output is too old to count.</summary>
     public bool IsStale(PlantOutput output, DateTimeOffset now) => now - output.At > PlantStaleAfter;
@@ -93,12 +94,16 @@ public sealed record SiteStatus(
     public int UsedGpus => Jobs.Sum(j => j.Job.Spec.Gpus);
 }
 
-/// <summary>The outcome of a site step: its status, the work each job did, and the jobs whose transfer landed.</summary>
+/// <summary>
+/// The outcome of a site step: its status, the work each job did, the jobs whose transfer landed, and the jobs the
+/// site can no longer run.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SiteStepReport(
     [property: Id(0)] SiteStatus Status,
     [property: Id(1)] IReadOnlyList<JobProgress> Progress,
-    [property: Id(2)] IReadOnlyList<string> Landed);
+    [property: Id(2)] IReadOnlyList<string> Landed,
+    [property: Id(3)] IReadOnlyList<LostJob>? Lost = null);
 
 /// <summary>One entry of a job's history, as WatchJob streams it.</summary>
 [GenerateSerializer, Immutable]
@@ -166,3 +171,91 @@ public sealed record FleetConfig(
     [property: Id(0)] IReadOnlyList<SiteSpec> Sites,
     [property: Id(1)] IReadOnlyList<PlantSpec> Plants,
     [property: Id(2)] IReadOnlyList<LinkSpec> Links);
+
+/// <summary>What a site's scheduler tells its agent (see docs/agents.md): start, checkpoint or stop one job.</summary>
+public enum AgentCommandKind
+{
+    /// <summary>Run the job's workload (restoring <see cref="AgentCommand.RestoreFrom"/> first, if set).</summary>
+    Start,
+    /// <summary>Ask the process to write its checkpoint and exit (SIGTERM, then a grace period).</summary>
+    Checkpoint,
+    /// <summary>End the process; its state is not needed (cancelled, or bound elsewhere).</summary>
+    Stop,
+}
+
+/// <summary>
+/// One command for a site's agent. Commands are idempotent and carry the job's placement epoch: an agent refuses one
+/// older than an epoch it has seen for the job. <see cref="Sequence"/> orders the commands of one site.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record AgentCommand(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] AgentCommandKind Kind,
+    [property: Id(2)] string JobId,
+    [property: Id(3)] long Epoch,
+    [property: Id(4)] Scheduler.Core.Execution.WorkloadSpec? Workload,
+    [property: Id(5)] string? RestoreFrom,
+    [property: Id(6)] string Reason);
+
+/// <summary>What an agent reports about one job.</summary>
+public enum AgentReportKind { Started, Progress, Checkpointed, Exited }
+
+/// <summary>One report from a site's agent, for the job's instance at <see cref="Epoch"/>.</summary>
+/// <param name="WorkDone">Progress: work done so far in the workload's units (cumulative over restores).</param>
+/// <param name="WorkTotal">Progress: the workload's total work, same units.</param>
+/// <param name="PowerKilowatts">Progress: the job's IT power, measured or estimated, kW.</param>
+/// <param name="ExitCode">Exited: the process's exit code.</param>
+/// <param name="CheckpointReference">Checkpointed: where the checkpoint is (opaque to the scheduler).</param>
+[GenerateSerializer, Immutable]
+public sealed record AgentReport(
+    [property: Id(0)] AgentReportKind Kind,
+    [property: Id(1)] string JobId,
+    [property: Id(2)] long Epoch,
+    [property: Id(3)] double WorkDone = 0,
+    [property: Id(4)] double WorkTotal = 0,
+    [property: Id(5)] double? PowerKilowatts = null,
+    [property: Id(6)] int? ExitCode = null,
+    [property: Id(7)] string? Reason = null,
+    [property: Id(8)] string? CheckpointReference = null,
+    [property: Id(9)] long CheckpointBytes = 0);
+
+/// <summary>A job instance an agent has running when it (re)connects.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AgentRunningJob([property: Id(0)] string JobId, [property: Id(1)] long Epoch);
+
+/// <summary>An agent's first message on a connection.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AgentHello([property: Id(0)] string AgentId, [property: Id(1)] IReadOnlyList<AgentRunningJob> Running);
+
+/// <summary>One job as the site's agent last reported it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AgentJobStatus(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] long Epoch,
+    [property: Id(2)] string Phase,
+    [property: Id(3)] double WorkDone,
+    [property: Id(4)] double WorkTotal,
+    [property: Id(5)] double? PowerKilowatts);
+
+/// <summary>How a site runs its jobs: the built-in clock executor, or an agent (attached or not).</summary>
+[GenerateSerializer, Immutable]
+public sealed record SiteExecutorStatus(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] bool Connected,
+    [property: Id(2)] string? AgentId,
+    [property: Id(3)] DateTimeOffset? DetachedAt,
+    [property: Id(4)] IReadOnlyList<AgentJobStatus> Jobs)
+{
+    public const string Clock = "clock", Agent = "agent";
+
+    /// <summary>Whether the site can take jobs: a clock site always, an agent site while its agent is attached.</summary>
+    public bool Available => Kind == Clock || Connected;
+}
+
+/// <summary>A job its site can no longer run: its agent went away (past the grace), or its process failed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LostJob(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] long Epoch,
+    [property: Id(2)] string Reason,
+    [property: Id(3)] bool Failed);

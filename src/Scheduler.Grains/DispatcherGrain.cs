@@ -110,6 +110,9 @@ public sealed partial class DispatcherGrain(
         {
             updates.AddRange(report.Landed.Select(id => GrainFactory.GetGrain<IJobGrain>(id).CompleteTransferAsync(now)));
             updates.AddRange(report.Progress.Select(p => GrainFactory.GetGrain<IJobGrain>(p.JobId).RecordProgressAsync(p, now)));
+            // Jobs a site can no longer run (its agent is gone, or the process failed) go back to the queue or fail.
+            if (report.Lost is { } lost)
+                updates.AddRange(lost.Select(l => GrainFactory.GetGrain<IJobGrain>(l.JobId).RecordLostAsync(report.Status.Spec.Id, l, now)));
         }
         foreach (var record in await Task.WhenAll(updates)) Track(record);
 
@@ -117,7 +120,7 @@ public sealed partial class DispatcherGrain(
 
         var snapshot = new FleetSnapshot(now,
             reports.Select(r => new SiteSnapshot(r.Status.Spec, r.Status.GreenSupplyMegawatts, r.Status.OutsideCelsius,
-                r.Status.StateOfChargeMegawattHours, r.Status.Forecast)).ToList(),
+                r.Status.StateOfChargeMegawattHours, r.Status.Forecast, r.Status.Executor?.Available ?? true)).ToList(),
             tick.Links,
             _active.Values.ToList());
         // The policy is pure and reads only the snapshot: it runs off the grain's turn, so that creates and cancels

@@ -74,9 +74,14 @@ public sealed class JobGrain(
         await SaveAsync(Append(record with { State = after, Ledger = record.Ledger + cost },
             now, kind, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail), now);
 
-        // Then the sites: the old one lets go first, so the job is never bound to two.
-        if (before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus))
-            await GrainFactory.GetGrain<ISiteGrain>(old).StopJobAsync(after.Id, after.Epoch);
+        // Then the sites: the old one lets go first, so the job is never bound to two. A pause or a move keeps the
+        // job's state: where an agent runs it, that is a checkpoint, which the job's next start then waits for.
+        if (before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus)
+            && await GrainFactory.GetGrain<ISiteGrain>(old).CheckpointJobAsync(after.Id, after.Epoch))
+        {
+            after = JobLifecycle.AwaitCheckpoint(Record.State);
+            await SaveAsync(Record with { State = after }, now, notify: false);
+        }
         if (after.HoldsGpus)
             await GrainFactory.GetGrain<ISiteGrain>(after.SiteId!).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
         return Record;
@@ -108,6 +113,38 @@ public sealed class JobGrain(
         if (after == record.State) return record;
         await SaveAsync(Append(record with { State = after }, now, "landed", null, after.SiteId, "transfer-done", "checkpoint restored"), now);
         return Record;
+    }
+
+    public async Task<JobRecord> RecordCheckpointAsync(string siteId, string? reference, long bytes, long epoch, DateTimeOffset now)
+    {
+        var record = Record;
+        var after = JobLifecycle.RecordCheckpoint(record.State, reference, epoch);
+        if (after == record.State) return record;
+        var detail = string.IsNullOrEmpty(reference)
+            ? $"the checkpoint at {siteId} failed; the job restores from {record.State.CheckpointReference ?? "its start"}"
+            : $"{bytes} bytes at {siteId}: {reference}";
+        await SaveAsync(Append(record with { State = after }, now, "checkpointed", siteId, after.SiteId,
+            string.IsNullOrEmpty(reference) ? "checkpoint-failed" : "checkpoint-written", detail), now);
+        // The site the job is bound to now may have been waiting for this checkpoint to start it.
+        if (after.HoldsGpus && after.SiteId is { } site)
+            await GrainFactory.GetGrain<ISiteGrain>(site).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
+        return Record;
+    }
+
+    public async Task<JobRecord> RecordLostAsync(string siteId, LostJob lost, DateTimeOffset now)
+    {
+        var record = Record;
+        var job = record.State;
+        if (job.HoldsGpus && job.SiteId == siteId && job.Epoch == lost.Epoch)
+        {
+            var after = lost.Failed ? JobLifecycle.Fail(job, now) : JobLifecycle.Lose(job, now);
+            await SaveAsync(Append(record with { State = after }, now, lost.Failed ? "failed" : "lost", siteId, null,
+                lost.Failed ? "process-failed" : "agent-lost",
+                $"{lost.Reason}; {(lost.Failed ? "the job failed" : $"queued again, to restore from {after.CheckpointReference ?? "its start"}")}"), now);
+            return Record;
+        }
+        // Not where the job runs now: a checkpoint it was taking there will never come.
+        return job.CheckpointPending ? await RecordCheckpointAsync(siteId, null, 0, lost.Epoch, now) : record;
     }
 
     public async Task<JobRecord> RecordDeferralAsync(string reason, string detail, DateTimeOffset now)

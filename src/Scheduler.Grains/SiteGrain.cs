@@ -7,6 +7,7 @@ using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
 using Scheduler.Core.Policy;
 using Scheduler.Core.Power;
+using Scheduler.Grains.Execution;
 using Scheduler.Grains.Hosting;
 
 [GenerateSerializer]
@@ -23,6 +24,8 @@ public sealed class SiteGrainState
     [Id(7)] public SiteStepResultSummary? Last { get; set; }
     /// <summary>Each plant's output before its latest, so a step is credited with what held during it.</summary>
     [Id(8)] public Dictionary<string, PlantOutput> PreviousPlants { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The site's agent, once one has attached; null: the built-in clock executor runs the site's jobs.</summary>
+    [Id(9)] public SiteAgentState? Agent { get; set; }
 }
 
 /// <summary>The last step's power balance, kept for status queries.</summary>
@@ -38,7 +41,8 @@ public sealed record SiteStepResultSummary(
 
 /// <summary>
 /// A site's microgrid: sums its plants' fresh output, runs the power balance over each step, credits its running jobs.
-/// It calls no other grain: progress goes back to the dispatcher in the step report.
+/// It calls no other grain: progress goes back to the dispatcher in the step report. What runs the jobs is its
+/// executor (<see cref="ISiteExecutor"/>): the clock, or the site's agent once one has attached.
 /// </summary>
 public sealed class SiteGrain(
     [PersistentState("site")] IPersistentState<SiteGrainState> state,
@@ -46,6 +50,18 @@ public sealed class SiteGrain(
     IOptions<SchedulerOptions> options) : Grain, ISiteGrain
 {
     private SiteGrainState S => state.State;
+    private TaskCompletionSource _agentCommandsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ISiteExecutor Executor => S.Agent is { } agent ? Agent(agent) : ClockExecutor.Instance;
+
+    private AgentExecutor Agent(SiteAgentState agent) => new(agent, options.Value.AgentReconnectGrace, SignalAgentCommands);
+
+    private void SignalAgentCommands()
+    {
+        var changed = _agentCommandsChanged;
+        _agentCommandsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
 
     public async Task ConfigureAsync(SiteSpec spec)
     {
@@ -91,8 +107,12 @@ public sealed class SiteGrain(
         var hours = (now - from).TotalHours;
         // The power balance holds the supply seen at the start of the step (zero-order hold) over the whole step.
         var (supply, celsius, price) = Supply(from);
+        var executor = Executor;
+        // Jobs the executor can no longer run (an agent gone past its grace, a failed process) leave the site first.
+        var lost = executor.TakeLost(S.Jobs.Values.Select(a => a.Job).ToList(), now);
+        foreach (var l in lost) S.Jobs.Remove(l.JobId);
         var running = S.Jobs.Values.Where(a => a.ArrivesAt is null).Select(a => a.Job).ToList();
-        var loads = running.Select(j => new JobLoad(j.Id, j.Spec.Gpus, Math.Min(1, j.RemainingGpuHours / (j.Spec.Gpus * hours)), j.Spec.TokensPerGpuHour)).ToList();
+        var loads = running.Select(j => executor.Load(j, hours)).ToList();
         var result = SiteStep.Run(spec, supply, celsius, S.StateOfChargeMegawattHours, price, loads, hours);
 
         S.StateOfChargeMegawattHours = result.Balance.StateOfChargeMegawattHours;
@@ -114,7 +134,11 @@ public sealed class SiteGrain(
             var share = result.Jobs[i];
             var job = JobLifecycle.Progress(running[i], share.GpuHours, now);
             progress.Add(new JobProgress(job.Id, job.Epoch, share.GpuHours, share.Ledger));
-            if (job.Status == JobStatus.Completed) S.Jobs.Remove(job.Id);
+            if (job.Status == JobStatus.Completed)
+            {
+                S.Jobs.Remove(job.Id);
+                executor.Completed(job.Id);
+            }
             else S.Jobs[job.Id] = new JobAssignment(job, null);
         }
 
@@ -122,13 +146,15 @@ public sealed class SiteGrain(
         var landed = new List<string>();
         foreach (var a in S.Jobs.Values.Where(a => a.ArrivesAt is { } t && t <= now).ToList())
         {
-            S.Jobs[a.Job.Id] = new JobAssignment(JobLifecycle.CompleteTransfer(a.Job, now), null);
+            var job = JobLifecycle.CompleteTransfer(a.Job, now);
+            S.Jobs[a.Job.Id] = new JobAssignment(job, null);
+            executor.Run(job);
             landed.Add(a.Job.Id);
         }
 
         S.SteppedAt = now;
         await state.WriteStateAsync();
-        return new SiteStepReport(Status(now), progress, landed);
+        return new SiteStepReport(Status(now), progress, landed, lost.Count == 0 ? null : lost);
     }
 
     public async Task StartJobAsync(JobAssignment assignment)
@@ -140,18 +166,76 @@ public sealed class SiteGrain(
         var used = S.Jobs.Values.Where(a => a.Job.Id != job.Id).Sum(a => a.Job.Spec.Gpus);
         if (used + job.Spec.Gpus > spec.GpuCount)
             throw new InvalidOperationException($"site {spec.Id} has {spec.GpuCount - used} free GPUs; job {job.Id} needs {job.Spec.Gpus}");
+        // The same placement told again (its checkpoint arrived, or a reconcile): only what the record knows of the
+        // checkpoint is news; the site's own progress count is newer than the record's.
+        if (S.Jobs.TryGetValue(job.Id, out var held) && held.Job.Epoch == job.Epoch)
+            assignment = held with { Job = held.Job with { CheckpointReference = job.CheckpointReference, CheckpointPending = job.CheckpointPending } };
         S.Jobs[job.Id] = assignment;
         S.Epochs[job.Id] = job.Epoch;
+        if (assignment.ArrivesAt is null) Executor.Run(assignment.Job);
         await state.WriteStateAsync();
     }
 
-    public async Task<bool> StopJobAsync(string jobId, long epoch)
+    public Task<bool> StopJobAsync(string jobId, long epoch) => ReleaseAsync(jobId, epoch, keepState: false);
+
+    public async Task<bool> CheckpointJobAsync(string jobId, long epoch) =>
+        await ReleaseAsync(jobId, epoch, keepState: true) && S.Agent is not null && S.Agent.Jobs.TryGetValue(jobId, out var a) && a.Phase == AgentJobPhase.Checkpointing;
+
+    private async Task<bool> ReleaseAsync(string jobId, long epoch, bool keepState)
     {
         if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return false;
         S.Epochs[jobId] = epoch;
         S.Jobs.Remove(jobId);
+        Executor.Release(jobId, epoch, keepState);
         await state.WriteStateAsync();
         return true;
+    }
+
+    public async Task<string> AttachAgentAsync(AgentHello hello)
+    {
+        if (S.Spec is null) throw new KeyNotFoundException($"no site '{this.GetPrimaryKeyString()}'");
+        var first = S.Agent is null;
+        S.Agent ??= new SiteAgentState();
+        var agent = Agent(S.Agent);
+        var session = agent.Attach(hello, S.Jobs.Values.Select(a => a.Job).ToList());
+        // A site that was run by the clock hands its running jobs to the agent (they start from their checkpoint, if any).
+        if (first)
+            foreach (var a in S.Jobs.Values.Where(a => a.ArrivesAt is null)) agent.Run(a.Job);
+        await state.WriteStateAsync();
+        return session;
+    }
+
+    public async Task DetachAgentAsync(string session)
+    {
+        if (S.Agent is not { } agent || agent.Session != session) return;
+        Agent(agent).Detach(session, clock.GetUtcNow());
+        await state.WriteStateAsync();
+    }
+
+    public async Task<bool> ReportAgentAsync(string session, AgentReport report)
+    {
+        if (S.Agent is not { } agent || agent.Session != session)
+            throw new AgentSessionEndedException($"session {session} of site {this.GetPrimaryKeyString()} has ended");
+        var accepted = Agent(agent).Report(report);
+        // Progress is frequent and recomputed from the agent's next report after a crash: only state changes are written.
+        if (accepted && report.Kind != AgentReportKind.Progress) await state.WriteStateAsync();
+        return accepted;
+    }
+
+    public async Task<IReadOnlyList<AgentCommand>> WaitForAgentCommandsAsync(string session, long afterSequence, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var pending = CommandsAfter(session, afterSequence);
+        if (pending.Count > 0) return pending;
+        var changed = _agentCommandsChanged.Task;
+        await Task.WhenAny(changed, Task.Delay(maxWait, cancellationToken)).ConfigureAwait(true);
+        return CommandsAfter(session, afterSequence);
+    }
+
+    private List<AgentCommand> CommandsAfter(string session, long afterSequence)
+    {
+        if (S.Agent is not { } agent || agent.Session != session)
+            throw new AgentSessionEndedException($"session {session} of site {this.GetPrimaryKeyString()} has ended");
+        return agent.Commands.Values.Where(c => c.Sequence > afterSequence).OrderBy(c => c.Sequence).ToList();
     }
 
     private (double Megawatts, double Celsius, double PriceCnyPerKwh) Supply(DateTimeOffset at)
@@ -198,6 +282,6 @@ public sealed class SiteGrain(
         return new SiteStatus(spec, S.SteppedAt, supply, load, last?.BatteryMegawatts ?? 0, S.StateOfChargeMegawattHours,
             last?.GridImportMegawatts ?? 0, last?.CurtailmentMegawatts ?? 0, last?.ShortfallMegawatts ?? 0, celsius,
             S.Jobs.Values.ToList(), S.Ledger, S.Plants.Values.ToList(), Forecast(now), options.Value.PlantStaleAfter,
-            last?.GreenSupplyMegawatts ?? 0);
+            last?.GreenSupplyMegawatts ?? 0, S.Agent is { } agent ? Agent(agent).Status() : null);
     }
 }

@@ -21,6 +21,8 @@ public static class SchedulerApiExtensions
     {
         services.AddOptions<SchedulerLimitsOptions>().BindConfiguration(SchedulerLimitsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchedulerLimitsOptions>, SchedulerLimitsOptionsValidator>();
+        services.AddOptions<AgentServiceOptions>().BindConfiguration(AgentServiceOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentServiceOptions>, AgentServiceOptionsValidator>();
         services.AddSingleton<CallLimiter>();
         services.TryAddSingleton(TelemetryTracing.Off); // the host's telemetry registers the configured one first
         services.AddOptions<SchedulerTlsOptions>().BindConfiguration(SchedulerTlsOptions.Section);
@@ -39,13 +41,14 @@ public static class SchedulerApiExtensions
         return services;
     }
 
-    /// <summary>Maps JobService, TelemetryService, FleetService, ReplayService (refusing calls outside replay mode), grpc.health.v1.Health and reflection.</summary>
+    /// <summary>Maps JobService, TelemetryService, FleetService, ReplayService (refusing calls outside replay mode), AgentService, grpc.health.v1.Health and reflection.</summary>
     public static IEndpointRouteBuilder MapSchedulerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<JobGrpcService>();
         endpoints.MapGrpcService<TelemetryGrpcService>();
         endpoints.MapGrpcService<FleetGrpcService>();
         endpoints.MapGrpcService<ReplayGrpcService>();
+        endpoints.MapGrpcService<AgentGrpcService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();
         return endpoints;

@@ -6,12 +6,14 @@ using Scheduler.Grains;
 
 /// <summary>
 /// Who may do what, in one table. Operators: everything. Tenants: JobService, for their own tenant's jobs only.
-/// Plants: TelemetryService, for their own plant id only. Anything else is PERMISSION_DENIED, decided before the
+/// Plants: TelemetryService, for their own plant id only. Agents: AgentService, for their own site only (checked on
+/// the stream's hello, <see cref="AuthorizeAgentSite"/>). Anything else is PERMISSION_DENIED, decided before the
 /// service runs, so a denied call changes nothing.
 /// </summary>
 public sealed class AccessPolicy(IGrainFactory grains)
 {
-    public const string JobService = "scheduler.v1.JobService", TelemetryService = "scheduler.v1.TelemetryService";
+    public const string JobService = "scheduler.v1.JobService", TelemetryService = "scheduler.v1.TelemetryService",
+        AgentService = "scheduler.v1.AgentService";
 
     /// <summary>The call class of a method ("/package.Service/Method"), for the limits.</summary>
     public static CallClass ClassOf(string method) => ServiceOf(method) switch
@@ -43,9 +45,20 @@ public sealed class AccessPolicy(IGrainFactory grains)
             case (Roles.Plant, TelemetryService):
                 if (request is V1.GenerationSample sample) AuthorizeSample(caller, sample);
                 return;
+            case (Roles.Agent, AgentService):
+                return; // the site is in the stream's first message: AuthorizeAgentSite
             default:
-                throw Denied($"{caller} may not call {method}: {(service is JobService or TelemetryService ? $"it is for role {(service == JobService ? Roles.Tenant : Roles.Plant)}" : "operators only")}");
+                var forRole = service switch { JobService => Roles.Tenant, TelemetryService => Roles.Plant, AgentService => Roles.Agent, _ => null };
+                throw Denied($"{caller} may not call {method}: {(forRole is null ? "operators only" : $"it is for role {forRole}")}");
         }
+    }
+
+    /// <summary>An agent attaches to its own site only; an operator to any.</summary>
+    public static void AuthorizeAgentSite(CallerIdentity caller, string site)
+    {
+        if (caller.IsOperator) return;
+        if (caller.Role != Roles.Agent || caller.Site != site)
+            throw Denied($"{caller} may not attach an agent to site '{site}'");
     }
 
     /// <summary>A plant reports for itself only.</summary>
@@ -89,5 +102,5 @@ public sealed class AccessPolicy(IGrainFactory grains)
             throw Denied($"{caller} may not {verb} job '{id}': it belongs to another tenant");
     }
 
-    private static RpcException Denied(string message) => new(new Status(StatusCode.PermissionDenied, message));
+    internal static RpcException Denied(string message) => new(new Status(StatusCode.PermissionDenied, message));
 }

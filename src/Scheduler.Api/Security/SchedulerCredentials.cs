@@ -13,7 +13,7 @@ using Microsoft.IdentityModel.Tokens;
 /// </summary>
 public sealed class SchedulerCredentials
 {
-    public const string RoleClaim = "role", TenantClaim = "tenant", PlantClaim = "plant";
+    public const string RoleClaim = "role", TenantClaim = "tenant", PlantClaim = "plant", SiteClaim = "site";
 
     private readonly SymmetricSecurityKey[] _keys;
     private readonly TokenValidationParameters _validation;
@@ -59,6 +59,7 @@ public sealed class SchedulerCredentials
         var claims = new Dictionary<string, object> { [RoleClaim] = caller.Role };
         if (caller.Tenant is not null) claims[TenantClaim] = caller.Tenant;
         if (caller.Plant is not null) claims[PlantClaim] = caller.Plant;
+        if (caller.Site is not null) claims[SiteClaim] = caller.Site;
         var now = DateTime.UtcNow;
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
@@ -116,7 +117,9 @@ public sealed class SchedulerCredentials
             Roles.Operator => (CallerIdentity.Operator(subject), null, expires),
             Roles.Tenant when Claim(TenantClaim) is { } tenant => (CallerIdentity.ForTenant(tenant, subject), null, expires),
             Roles.Plant when Claim(PlantClaim) is { } plant => (CallerIdentity.ForPlant(plant, subject), null, expires),
+            Roles.Agent when Claim(SiteClaim) is { } site => (CallerIdentity.ForAgent(site, subject), null, expires),
             Roles.Tenant or Roles.Plant => (null, $"a {role} token needs a '{role}' claim", default),
+            Roles.Agent => (null, $"an agent token needs a '{SiteClaim}' claim", default),
             _ => (null, $"the token's role must be one of {string.Join(", ", Roles.All)}", default),
         };
     }

@@ -95,6 +95,7 @@ public sealed class SecurityInterceptor(
             throw Unauthenticated("the authorization header must be 'Bearer TOKEN'");
         var (caller, error) = await credentials.ValidateAsync(header[7..].Trim());
         if (caller is null) throw Unauthenticated(error!);
+        context.UserState[typeof(CallerIdentity)] = caller; // for checks only the service can make (an agent's site)
         return (caller, AccessPolicy.ClassOf(context.Method));
     }
 

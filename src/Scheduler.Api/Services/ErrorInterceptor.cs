@@ -30,6 +30,12 @@ internal sealed class ErrorInterceptor : Interceptor
         catch (Exception ex) when (Map(ex, context) is { } mapped) { throw mapped; }
     }
 
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(requestStream, responseStream, context); }
+        catch (Exception ex) when (Map(ex, context) is { } mapped) { throw mapped; }
+    }
+
     private static RpcException? Map(Exception ex, ServerCallContext context) => ex switch
     {
         RpcException => null,
@@ -37,6 +43,7 @@ internal sealed class ErrorInterceptor : Interceptor
         OperationCanceledException when context.CancellationToken.IsCancellationRequested => new RpcException(new Status(StatusCode.Cancelled, "cancelled by the caller")),
         JobConflictException => new RpcException(new Status(StatusCode.AlreadyExists, ex.Message)),
         JobTransitionException or InvalidJobTransitionException => new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message)),
+        AgentSessionEndedException => new RpcException(new Status(StatusCode.Aborted, ex.Message)),
         StaleEpochException => new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message)),
         KeyNotFoundException => new RpcException(new Status(StatusCode.NotFound, ex.Message)),
         ArgumentException => new RpcException(new Status(StatusCode.InvalidArgument, ex.Message)),

@@ -35,7 +35,8 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
             .Check(!spec.HasTokensPerGpuHour || (double.IsFinite(spec.TokensPerGpuHour) && spec.TokensPerGpuHour is >= 0 and <= MaxTokensPerGpuHour),
                 "job.tokens_per_gpu_hour", $"must be a finite number within [0, {MaxTokensPerGpuHour}]")
             .Check(spec.AllowedSites.Count <= MaxAllowedSites, "job.allowed_sites", $"at most {MaxAllowedSites} sites")
-            .Check(spec.AllowedSites.Distinct(StringComparer.Ordinal).Count() == spec.AllowedSites.Count, "job.allowed_sites", "names a site twice");
+            .Check(spec.AllowedSites.Distinct(StringComparer.Ordinal).Count() == spec.AllowedSites.Count, "job.allowed_sites", "names a site twice")
+            .Workload(spec.Workload, "job.workload");
         var now = clock.GetUtcNow();
         if (spec.Deadline is { } deadline)
         {

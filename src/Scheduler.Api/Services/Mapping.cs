@@ -2,6 +2,7 @@ namespace Scheduler.Api.Services;
 
 using Google.Protobuf.WellKnownTypes;
 using Scheduler.Core.Accounting;
+using Scheduler.Core.Execution;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
 using Scheduler.Core.Policy;
@@ -55,12 +56,24 @@ internal static class Mapping
         };
         p.AllowedSites.AddRange(s.AllowedSites);
         if (s.TokensPerGpuHour is { } t) p.TokensPerGpuHour = t;
+        if (s.Workload is { } w) p.Workload = w.ToProto();
         return p;
     }
 
     public static JobSpec ToModel(this V1.JobSpec p, string id, DateTimeOffset arrival) => new(
         id, p.Tenant, p.Gpus, p.WorkGpuHours, arrival, p.Deadline?.ToDateTimeOffset(), p.Interruptible, p.Relocatable,
-        p.CheckpointGb, p.AllowedSites.ToList(), p.HasTokensPerGpuHour ? p.TokensPerGpuHour : null);
+        p.CheckpointGb, p.AllowedSites.ToList(), p.HasTokensPerGpuHour ? p.TokensPerGpuHour : null, p.Workload?.ToModel());
+
+    public static WorkloadSpec ToModel(this V1.Workload p) =>
+        new(p.Command, p.Args.ToList(), new Dictionary<string, string>(p.Env, StringComparer.Ordinal));
+
+    public static V1.Workload ToProto(this WorkloadSpec w)
+    {
+        var p = new V1.Workload { Command = w.Command };
+        p.Args.AddRange(w.Arguments);
+        foreach (var (name, value) in w.Environment) p.Env[name] = value;
+        return p;
+    }
 
     public static V1.JobEvent ToProto(this JobEvent e, string jobId) => new()
     {
@@ -134,6 +147,13 @@ internal static class Mapping
             GridImportMw = s.GridImportMegawatts, CurtailmentMw = s.CurtailmentMegawatts, ShortfallMw = s.ShortfallMegawatts,
             ExportMw = s.ExportMegawatts, OutsideCelsius = s.OutsideCelsius, UsedGpus = s.UsedGpus, Ledger = s.Ledger.ToProto(),
             SteppedGreenSupplyMw = s.SteppedGreenMegawatts,
+            Executor = s.Executor switch
+            {
+                null => SiteExecutorStatus.Clock,
+                { Kind: SiteExecutorStatus.Agent, Connected: false } => "agent-offline",
+                { } e => e.Kind,
+            },
+            AgentId = s.Executor?.AgentId ?? "",
         };
         p.Jobs.AddRange(s.Jobs.Select(a => new V1.SiteJob
         {

@@ -88,8 +88,47 @@ internal sealed partial class RequestValidation
         }.ToRpcException();
     }
 
+    // Bounds on a workload: generous for real command lines, small enough that a job record stays a few KB to tens.
+    public const int MaxCommandLength = 1024, MaxArguments = 256, MaxArgumentLength = 4096, MaxEnvironment = 128,
+        MaxEnvironmentNameLength = 128, MaxEnvironmentValueLength = 4096, MaxWorkloadChars = 64 * 1024;
+
+    /// <summary>
+    /// A workload (optional): a command without control characters, bounded arguments and environment (no NUL, which
+    /// no process can receive), environment names of [A-Za-z_][A-Za-z0-9_]*, none of the agent's own SCHEDULER_*.
+    /// </summary>
+    public RequestValidation Workload(Scheduler.Api.V1.Workload? workload, string field)
+    {
+        if (workload is null) return this;
+        Check(workload.Command.Length is > 0 and <= MaxCommandLength, field + ".command", $"1-{MaxCommandLength} characters, was {workload.Command.Length}");
+        Check(!workload.Command.Any(char.IsControl), field + ".command", "must not contain control characters");
+        Check(workload.Args.Count <= MaxArguments, field + ".args", $"at most {MaxArguments} arguments, was {workload.Args.Count}");
+        for (var i = 0; i < Math.Min(workload.Args.Count, MaxArguments); i++)
+        {
+            var arg = workload.Args[i];
+            if (arg.Length > MaxArgumentLength) Add($"{field}.args[{i}]", $"at most {MaxArgumentLength} characters, was {arg.Length}");
+            else if (arg.Contains('\0')) Add($"{field}.args[{i}]", "must not contain NUL");
+        }
+        Check(workload.Env.Count <= MaxEnvironment, field + ".env", $"at most {MaxEnvironment} variables, was {workload.Env.Count}");
+        foreach (var (name, value) in workload.Env.OrderBy(e => e.Key, StringComparer.Ordinal).Take(MaxEnvironment))
+        {
+            if (name.Length > MaxEnvironmentNameLength || !EnvironmentNamePattern().IsMatch(name))
+                Add($"{field}.env[{Truncate(name)}]", $"a name of [A-Za-z_][A-Za-z0-9_]*, at most {MaxEnvironmentNameLength} characters");
+            else if (name.StartsWith(Core.Execution.WorkloadSpec.ReservedEnvironmentPrefix, StringComparison.Ordinal))
+                Add($"{field}.env[{name}]", $"names starting with {Core.Execution.WorkloadSpec.ReservedEnvironmentPrefix} are set by the agent");
+            if (value.Length > MaxEnvironmentValueLength) Add($"{field}.env[{Truncate(name)}]", $"a value of at most {MaxEnvironmentValueLength} characters, was {value.Length}");
+            else if (value.Contains('\0')) Add($"{field}.env[{Truncate(name)}]", "a value must not contain NUL");
+        }
+        var total = workload.Command.Length + workload.Args.Sum(a => (long)a.Length) + workload.Env.Sum(e => (long)e.Key.Length + e.Value.Length);
+        return Check(total <= MaxWorkloadChars, field, $"command, arguments and environment together at most {MaxWorkloadChars} characters, were {total}");
+    }
+
+    private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "…";
+
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvironmentNamePattern();
 }
 
 /// <summary>

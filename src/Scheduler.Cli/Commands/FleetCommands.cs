@@ -57,18 +57,19 @@ internal static class FleetCommands
 
     private static Table FleetTable(Api.V1.Fleet fleet)
     {
-        var table = Output.Table("site", "region", ">green MW", ">load MW", ">surplus MW", ">battery MW", ">SoC", ">grid import MW", ">curtailed MW", ">export MW", ">GPUs used", ">jobs")
+        var table = Output.Table("site", "region", ">green MW", ">load MW", ">surplus MW", ">battery MW", ">SoC", ">grid import MW", ">curtailed MW", ">export MW", ">GPUs used", ">jobs", "executor")
             .Title($"fleet at {Output.Time(fleet.Time)} (scheduler time)")
             .Caption("battery: + discharging, - charging; export is always 0");
         foreach (var x in fleet.Sites)
             table.Row(x.Site.Id, x.Site.Region, Output.Num(x.GreenSupplyMw), Output.Num(x.LoadMw), Output.Signed(x.SurplusMw), Output.Signed(x.BatteryMw),
                 $"{Output.Num(x.StateOfChargeFraction * 100, 0)} % / {Output.Num(x.StateOfChargeMwh)} MWh", Output.Num(x.GridImportMw),
-                Output.Num(x.CurtailmentMw), Output.Num(x.ExportMw), $"{x.UsedGpus}/{x.Site.GpuCount}", x.Jobs.Count.ToString(CultureInfo.InvariantCulture));
+                Output.Num(x.CurtailmentMw), Output.Num(x.ExportMw), $"{x.UsedGpus}/{x.Site.GpuCount}", x.Jobs.Count.ToString(CultureInfo.InvariantCulture),
+                x.Executor.Length == 0 ? "clock" : x.Executor);
         var sites = fleet.Sites;
         table.Row("total", "", Output.Num(sites.Sum(x => x.GreenSupplyMw)), Output.Num(sites.Sum(x => x.LoadMw)), Output.Signed(sites.Sum(x => x.SurplusMw)),
             Output.Signed(sites.Sum(x => x.BatteryMw)), $"{Output.Num(sites.Sum(x => x.StateOfChargeMwh))} MWh", Output.Num(sites.Sum(x => x.GridImportMw)),
             Output.Num(sites.Sum(x => x.CurtailmentMw)), Output.Num(sites.Sum(x => x.ExportMw)), $"{sites.Sum(x => x.UsedGpus)}/{sites.Sum(x => x.Site.GpuCount)}",
-            sites.Sum(x => x.Jobs.Count).ToString(CultureInfo.InvariantCulture));
+            sites.Sum(x => x.Jobs.Count).ToString(CultureInfo.InvariantCulture), "");
         return table;
     }
 

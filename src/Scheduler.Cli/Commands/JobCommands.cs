@@ -42,14 +42,21 @@ internal static class JobCommands
         var sites = new Option<string[]>("--allowed-site") { Description = "A site the job may run at (repeat; default: any site of the region)" };
         var tokens = new Option<double?>("--tokens-per-gpu-hour") { Description = "Tokens per GPU-hour, for token accounting" };
         var requestId = new Option<string>("--request-id") { Description = "Idempotency key (default: a fresh GUID)" };
+        var run = new Option<string>("--command") { Description = "What a site agent runs for the job: a program (no shell; see docs/agents.md)" };
+        var args = new Option<string[]>("--arg") { Description = "An argument of --command (repeat, in order)" };
+        var env = new Option<string[]>("--env") { Description = "NAME=VALUE in the environment of --command (repeat)" };
         var command = new Command("submit", "Create a job; prints its id, then a summary")
         {
-            tenant, gpus, work, deadline, deadlineHours, interruptible, relocatable, checkpoint, sites, tokens, requestId,
+            tenant, gpus, work, deadline, deadlineHours, interruptible, relocatable, checkpoint, sites, tokens, requestId, run, args, env,
         };
         command.Validators.Add(result =>
         {
             if (result.GetResult(deadline) is not null && result.GetResult(deadlineHours) is not null)
                 result.AddError("use either --deadline or --deadline-hours, not both");
+            if (result.GetResult(run) is null && (result.GetResult(args) is not null || result.GetResult(env) is not null))
+                result.AddError("--arg and --env need --command");
+            foreach (var pair in result.GetValue(env) ?? [])
+                if (pair.IndexOf('=') <= 0) result.AddError($"--env takes NAME=VALUE, was '{pair}'");
         });
         command.SetBody(async (parse, s) =>
         {
@@ -64,6 +71,11 @@ internal static class JobCommands
                 AllowedSites = { parse.GetValue(sites) ?? [] },
             };
             if (parse.GetValue(tokens) is { } t) spec.TokensPerGpuHour = t;
+            if (parse.GetValue(run) is { } program)
+            {
+                spec.Workload = new Workload { Command = program, Args = { parse.GetValue(args) ?? [] } };
+                foreach (var pair in parse.GetValue(env) ?? []) spec.Workload.Env[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
+            }
             if (parse.GetValue(deadline) is { } at) spec.Deadline = Timestamp.FromDateTimeOffset(at);
             if (parse.GetValue(deadlineHours) is { } hours)
             {

@@ -8,7 +8,9 @@ using Scheduler.Core.Power;
 /// <param name="Gpus">Its GPUs.</param>
 /// <param name="ActiveFraction">Share of the step it runs (below 1 when it finishes within the step), 0..1.</param>
 /// <param name="TokensPerGpuHour">Its token rate, if a token workload.</param>
-public readonly record struct JobLoad(string JobId, int Gpus, double ActiveFraction, double? TokensPerGpuHour);
+/// <param name="ReportedGpuHours">Work a site agent reported for the step (see <see cref="Execution.AgentWork"/>),
+/// credited as it is; null: the clock executor credits GPUs × active time × served share.</param>
+public readonly record struct JobLoad(string JobId, int Gpus, double ActiveFraction, double? TokensPerGpuHour, double? ReportedGpuHours = null);
 
 /// <summary>One job's part of a site step: the work it did and the energy it drew.</summary>
 public readonly record struct JobStepShare(string JobId, double GpuHours, EnergyLedger Ledger);
@@ -50,7 +52,7 @@ public static class SiteStep
         {
             var job = running[i];
             var share = load > 0 ? job.Gpus * job.ActiveFraction * perGpuMegawatts / load : 0;
-            var gpuHours = job.Gpus * job.ActiveFraction * stepHours * served;
+            var gpuHours = job.ReportedGpuHours ?? job.Gpus * job.ActiveFraction * stepHours * served;
             var jobTokens = (job.TokensPerGpuHour ?? 0) * gpuHours;
             tokens += jobTokens;
             shares[i] = new JobStepShare(job.JobId, gpuHours, EnergyLedger.ForEnergy(

@@ -76,6 +76,31 @@ public static class JobLifecycle
             : job with { RemainingGpuHours = remaining };
     }
 
+    /// <summary>A site agent was asked to checkpoint the job where it ran: its next start waits for that checkpoint.</summary>
+    public static JobState AwaitCheckpoint(JobState job) => job.IsTerminal ? job : job with { CheckpointPending = true };
+
+    /// <summary>
+    /// A checkpoint ordered at <paramref name="epoch"/> arrived. Taken while the job waits for one, or at its current
+    /// epoch; otherwise ignored (a late report from a stale instance must not replace newer state). An empty reference
+    /// (the checkpoint failed) only ends the wait: the next start restores the checkpoint before it.
+    /// </summary>
+    public static JobState RecordCheckpoint(JobState job, string? reference, long epoch)
+    {
+        if (job.IsTerminal || (!job.CheckpointPending && epoch < job.Epoch)) return job;
+        return string.IsNullOrEmpty(reference)
+            ? job with { CheckpointPending = false }
+            : job with { CheckpointReference = reference, CheckpointPending = false };
+    }
+
+    /// <summary>
+    /// The job's site lost it (its agent went away with the process): the job goes back to the queue, to be placed
+    /// again, anywhere, and restored from its latest checkpoint. A checkpoint still pending will never come.
+    /// </summary>
+    public static JobState Lose(JobState job, DateTimeOffset now) =>
+        !job.HoldsGpus
+            ? throw new InvalidJobTransitionException(job, "lose", $"only a running or relocating job can be lost; job is {job.Status}")
+            : job with { Status = JobStatus.Queued, SiteId = null, LastTransitionAt = now, TransferEndsAt = null, Epoch = job.Epoch + 1, CheckpointPending = false };
+
     public static JobState Cancel(JobState job, DateTimeOffset now) =>
         job.IsTerminal
             ? throw new InvalidJobTransitionException(job, "cancel", $"job is already {job.Status}")

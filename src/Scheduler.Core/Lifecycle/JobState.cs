@@ -22,6 +22,9 @@ public enum JobStatus
 /// The scheduling-relevant state of one job: what the policy reads and the lifecycle rewrites.
 /// <see cref="SiteId"/> is the one site the job is bound to (running, paused there, or relocating to it), so a job
 /// can never be at two sites. <see cref="Epoch"/> increases on every placement change.
+/// <see cref="CheckpointReference"/> is the job's latest complete checkpoint taken by a site agent (null: none, or the
+/// job never ran under an agent); <see cref="CheckpointPending"/> says one was asked for and has not arrived, so a
+/// start elsewhere waits for it rather than restoring older state and repeating work.
 /// </summary>
 public sealed record JobState(
     JobSpec Spec,
@@ -30,7 +33,9 @@ public sealed record JobState(
     double RemainingGpuHours,
     DateTimeOffset? LastTransitionAt,
     DateTimeOffset? TransferEndsAt,
-    long Epoch)
+    long Epoch,
+    string? CheckpointReference = null,
+    bool CheckpointPending = false)
 {
     public static JobState Queued(JobSpec spec) =>
         new(spec, JobStatus.Queued, null, spec.WorkGpuHours, null, null, 0);

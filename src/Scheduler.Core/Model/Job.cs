@@ -12,6 +12,7 @@ namespace Scheduler.Core.Model;
 /// <param name="CheckpointGigabytes">Size of the state moved on a relocation, GB.</param>
 /// <param name="AllowedSites">Sites the job may run at; empty means any.</param>
 /// <param name="TokensPerGpuHour">Tokens the job produces per GPU-hour, for token accounting; null when not a token workload.</param>
+/// <param name="Workload">What a site agent runs for the job; null: nothing to run (the clock executor's model only).</param>
 public sealed record JobSpec(
     string Id,
     string TenantId,
@@ -23,7 +24,8 @@ public sealed record JobSpec(
     bool Relocatable,
     double CheckpointGigabytes,
     IReadOnlyList<string> AllowedSites,
-    double? TokensPerGpuHour = null)
+    double? TokensPerGpuHour = null,
+    Execution.WorkloadSpec? Workload = null)
 {
     /// <summary>Hours the job needs at full speed.</summary>
     public double DurationHours => WorkGpuHours / Gpus;

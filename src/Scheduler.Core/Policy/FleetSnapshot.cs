@@ -12,12 +12,14 @@ public readonly record struct ForecastPoint(DateTimeOffset At, double GreenSuppl
 /// <param name="OutsideCelsius">Outside temperature, for PUE.</param>
 /// <param name="StateOfChargeMegawattHours">Battery energy, MWh.</param>
 /// <param name="Forecast">Green supply forecast, ascending in time; empty when none.</param>
+/// <param name="Available">False while the site cannot run jobs (its agent is gone): it offers no GPUs.</param>
 public sealed record SiteSnapshot(
     SiteSpec Spec,
     double GreenSupplyMegawatts,
     double OutsideCelsius,
     double StateOfChargeMegawattHours,
-    IReadOnlyList<ForecastPoint> Forecast)
+    IReadOnlyList<ForecastPoint> Forecast,
+    bool Available = true)
 {
     public SiteSnapshot(SiteSpec spec, double greenSupplyMegawatts, double outsideCelsius, double stateOfChargeMegawattHours)
         : this(spec, greenSupplyMegawatts, outsideCelsius, stateOfChargeMegawattHours, []) { }

@@ -13,7 +13,7 @@ public sealed class SiteView
         Snapshot = snapshot;
         Index = index;
         Pue = snapshot.Spec.Cooling.PueAt(snapshot.OutsideCelsius);
-        FreeGpus = snapshot.Spec.GpuCount;
+        FreeGpus = snapshot.Available ? snapshot.Spec.GpuCount : 0;
         LoadMegawatts = snapshot.Spec.BaseLoadMegawatts * Pue;
         PeakSupplyMegawatts = snapshot.GreenSupplyMegawatts;
         foreach (var p in snapshot.Forecast) PeakSupplyMegawatts = Math.Max(PeakSupplyMegawatts, p.GreenSupplyMegawatts);

@@ -37,6 +37,12 @@ public sealed class SchedulerOptions
     /// Default: 32 (a page of 32 summaries is about 13 KB; concurrent creates share its writes).
     /// </summary>
     public int JobCatalogPageSize { get; set; } = 32;
+
+    /// <summary>
+    /// How long (scheduler time) a site whose agent disconnected keeps its jobs, waiting for the agent to reconnect;
+    /// after it, they are queued again and restored from their latest checkpoint elsewhere. Default: 2 minutes.
+    /// </summary>
+    public TimeSpan AgentReconnectGrace { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOptions>
@@ -50,6 +56,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (!double.IsFinite(o.DefaultOutsideCelsius)) errors.Add("Scheduler:DefaultOutsideCelsius must be finite");
         if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
+        if (o.AgentReconnectGrace < TimeSpan.Zero) errors.Add($"Scheduler:AgentReconnectGrace must be >= 0, was {o.AgentReconnectGrace}");
         if (o.JobCatalogPageSize is < 1 or > 100_000) errors.Add($"Scheduler:JobCatalogPageSize must be within [1, 100000], was {o.JobCatalogPageSize}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

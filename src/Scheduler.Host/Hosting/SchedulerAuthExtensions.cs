@@ -43,7 +43,8 @@ public static class SchedulerAuthExtensions
 }
 
 /// <summary>
-/// Development mode's start-up help: prints a token per role (operator; tenant <c>demo</c>; the first built-in plant) and
+/// Development mode's start-up help: prints a token per role (operator; tenant <c>demo</c>; the first built-in plant; an
+/// agent of the first built-in site) and
 /// writes the operator token to the user's credential file for this host's address, so that
 /// <c>dotnet run --project src/Scheduler.Cli -- ...</c> works with no flag. Not in replay mode (its in-process host
 /// hands its driver a token directly) and not when <c>Scheduler:Auth:CredentialFile</c> is empty.
@@ -79,7 +80,8 @@ internal sealed partial class DevelopmentCredentials(
         }
         LogDevelopmentTokens(logger, address, written, operatorToken,
             credentials.Mint(CallerIdentity.ForTenant("demo"), lifetime),
-            credentials.Mint(CallerIdentity.ForPlant(Demo.InnerMongoliaFleet.Plants[0].Id), lifetime), Demo.InnerMongoliaFleet.Plants[0].Id);
+            credentials.Mint(CallerIdentity.ForPlant(Demo.InnerMongoliaFleet.Plants[0].Id), lifetime), Demo.InnerMongoliaFleet.Plants[0].Id,
+            credentials.Mint(CallerIdentity.ForAgent(Demo.InnerMongoliaFleet.Sites[0].Id), lifetime), Demo.InnerMongoliaFleet.Sites[0].Id);
         if (string.Equals(configuration["Cluster:Mode"], "Redis", StringComparison.OrdinalIgnoreCase) && auth.Value.SigningKeys.Count == 0)
             LogClusterWithoutKeys(logger);
         return Task.CompletedTask;
@@ -88,8 +90,9 @@ internal sealed partial class DevelopmentCredentials(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(LogLevel.Information, "Development credentials for {Address} (Scheduler:Auth:Mode=Development; set Mode=Required and SigningKeys in production). " +
-        "Operator token {Written}.\n  operator:            {OperatorToken}\n  tenant demo:         {TenantToken}\n  plant {Plant}: {PlantToken}")]
-    private static partial void LogDevelopmentTokens(ILogger logger, string address, string written, string operatorToken, string tenantToken, string plantToken, string plant);
+        "Operator token {Written}.\n  operator:            {OperatorToken}\n  tenant demo:         {TenantToken}\n  plant {Plant}: {PlantToken}\n  agent of site {Site}: {AgentToken}")]
+    private static partial void LogDevelopmentTokens(ILogger logger, string address, string written, string operatorToken, string tenantToken, string plantToken, string plant,
+        string agentToken, string site);
 
     [LoggerMessage(LogLevel.Warning, "Cluster mode with a development key: each silo generated its own, so a token works on one silo only. Configure Scheduler:Auth:SigningKeys on every silo.")]
     private static partial void LogClusterWithoutKeys(ILogger logger);

@@ -52,7 +52,7 @@ public class AuthenticationTests(HostFixture fixture)
     }
 
     public static TheoryData<string> BadTokens => ["garbage", "not.a.jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZSI6Im9wZXJhdG9yIn0.", "wrong key", "expired", "not yet valid",
-        "other issuer", "other audience", "unknown role", "tenant without tenant", "no subject", "HS512"];
+        "other issuer", "other audience", "unknown role", "tenant without tenant", "agent without site", "no subject", "HS512"];
 
     [Theory]
     [MemberData(nameof(BadTokens))]
@@ -67,6 +67,7 @@ public class AuthenticationTests(HostFixture fixture)
             "other audience" => Token(d => d.Audience = "someone-else"),
             "unknown role" => Token(d => d.Claims["role"] = "admin"),
             "tenant without tenant" => Token(d => d.Claims["role"] = "tenant"),
+            "agent without site" => Token(d => d.Claims["role"] = "agent"),
             "no subject" => Token(d => d.Claims.Remove("sub")),
             "HS512" => Token(d => d.SigningCredentials = new SigningCredentials(new SymmetricSecurityKey([.. Convert.FromBase64String(DevelopmentKey()), .. Convert.FromBase64String(DevelopmentKey())]) { KeyId = "dev" }, SecurityAlgorithms.HmacSha512)),
             _ => kind,

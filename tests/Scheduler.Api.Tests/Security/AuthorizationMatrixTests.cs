@@ -10,14 +10,18 @@ using Scheduler.Api.V1;
 /// <summary>
 /// Every role × every RPC × its own or another's resource. The expectation is written out here, independently of
 /// the server's policy: operators may do everything; tenants only JobService for their own tenant; plants only
-/// TelemetryService for their own plant; no credential is UNAUTHENTICATED. A denied call leaves the state as it was.
+/// TelemetryService for their own plant; agents only AgentService for their own site; no credential is
+/// UNAUTHENTICATED. A denied call leaves the state as it was.
 /// </summary>
 [Collection(HostCollection.Name)]
 public class AuthorizationMatrixTests(HostFixture fixture)
 {
-    public enum Persona { Anonymous, Operator, Tenant, Plant }
+    public enum Persona { Anonymous, Operator, Tenant, Plant, Agent }
 
     private const string OwnTenant = "matrix-own", OtherTenant = "matrix-other", OwnPlant = "horinger-solar", OtherPlant = "ulanqab-solar";
+
+    // Sites that do not exist: an admitted Connect then ends NOT_FOUND, so no site of the shared host gets an agent.
+    private const string OwnSite = "matrix-site", OtherSite = "matrix-other-site";
 
     /// <summary>A call on behalf of a resource owner: the tenant or plant it names (own or other).</summary>
     private delegate Task Rpc(GrpcChannel channel, string tenantJob, string tenant, string plant, DateTimeOffset now);
@@ -57,6 +61,12 @@ public class AuthorizationMatrixTests(HostFixture fixture)
         ["ReplayService/SetRegionPolicy"] = ("fleet", (ch, _, _, _, _) => new ReplayService.ReplayServiceClient(ch).SetRegionPolicyAsync(new SetRegionPolicyRequest { Region = "inner-mongolia", Policy = "greedy" }).ResponseAsync),
         ["ReplayService/SetClock"] = ("fleet", (ch, _, _, _, now) => new ReplayService.ReplayServiceClient(ch).SetClockAsync(new SetClockRequest { Time = Timestamp.FromDateTimeOffset(now) }).ResponseAsync),
         ["ReplayService/Tick"] = ("fleet", (ch, _, _, _, _) => new ReplayService.ReplayServiceClient(ch).TickAsync(new TickRequest()).ResponseAsync),
+        ["AgentService/Connect"] = ("agent", async (ch, _, tenant, _, _) =>
+        {
+            using var call = new AgentService.AgentServiceClient(ch).Connect();
+            await call.RequestStream.WriteAsync(new AgentMessage { Hello = new AgentHello { Site = tenant == OwnTenant ? OwnSite : OtherSite, AgentId = "matrix" } });
+            await call.ResponseStream.MoveNext(); // the site does not exist: NOT_FOUND once admitted
+        }),
     };
 
     public static TheoryData<Persona, string, bool> Matrix()
@@ -76,6 +86,7 @@ public class AuthorizationMatrixTests(HostFixture fixture)
         (Persona.Operator, _) => null,
         (Persona.Tenant, "job") => own ? null : StatusCode.PermissionDenied,
         (Persona.Plant, "telemetry") => own ? null : StatusCode.PermissionDenied,
+        (Persona.Agent, "agent") => own ? null : StatusCode.PermissionDenied,
         _ => StatusCode.PermissionDenied,
     };
 
@@ -128,7 +139,7 @@ public class AuthorizationMatrixTests(HostFixture fixture)
     [Fact]
     public void TheMatrix_CoversEveryRpcOfTheApi()
     {
-        var methods = new[] { JobService.Descriptor, TelemetryService.Descriptor, FleetService.Descriptor, ReplayService.Descriptor }
+        var methods = new[] { JobService.Descriptor, TelemetryService.Descriptor, FleetService.Descriptor, ReplayService.Descriptor, AgentService.Descriptor }
             .SelectMany(s => s.Methods.Select(m => $"{s.Name}/{m.Name}")).Order().ToList();
         Assert.Equal(methods, Rpcs.Keys.Order().ToList());
     }
@@ -147,6 +158,7 @@ public class AuthorizationMatrixTests(HostFixture fixture)
             Persona.Anonymous => host.ChannelWithToken(null),
             Persona.Operator => host.Channel,
             Persona.Tenant => host.ChannelAs(CallerIdentity.ForTenant(OwnTenant)),
+            Persona.Agent => host.ChannelAs(CallerIdentity.ForAgent(OwnSite)),
             _ => host.ChannelAs(CallerIdentity.ForPlant(OwnPlant)),
         };
         host.Time.Advance(TimeSpan.FromMinutes(1));

@@ -167,7 +167,14 @@ public class FuzzTests(ITestOutputHelper output)
         foreach (var field in type.Fields.InFieldNumberOrder())
         {
             if (random.Next(3) == 0) continue;
-            if (field.IsRepeated)
+            if (field.IsMap)
+            {
+                // String maps only (a workload's environment): random names and values, sometimes too many.
+                var map = (IDictionary)field.Accessor.GetValue(message);
+                var count = random.Next(20) == 0 ? 1100 : random.Next(4);
+                for (var i = 0; i < count && depth < 3; i++) map[strings[random.Next(strings.Length)] + i] = strings[random.Next(strings.Length)];
+            }
+            else if (field.IsRepeated)
             {
                 var list = (IList)field.Accessor.GetValue(message);
                 var count = random.Next(20) == 0 ? 1100 : random.Next(4);

@@ -1,0 +1,3 @@
+using Scheduler.Agent;
+
+return await AgentCommandLine.Build().Parse(args).InvokeAsync();
