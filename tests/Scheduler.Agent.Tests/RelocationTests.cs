@@ -90,6 +90,8 @@ public sealed class RelocationTests(Xunit.Abstractions.ITestOutputHelper output)
         await _host.TickAsync(TimeSpan.FromMinutes(5), "horinger");
         await StepsReportedAsync("horinger", job.Id, 10);
         await FollowTheWindAsync(job.Id, "ulanqab");
+        // horinger's process runs until its checkpoint is written; only then is its log the checkpoint's steps.
+        await AgentTestHost.UntilAsync(async () => (await _host.JobAsync(job.Id)).History.Any(e => e.Kind == "checkpointed"), Patience, "the move's checkpoint is recorded");
         var checkpointStep = _host.StepsLogged("horinger", job.Id, out _).Count;
         await AgentTestHost.UntilAsync(async () =>
         {

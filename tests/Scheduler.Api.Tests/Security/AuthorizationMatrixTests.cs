@@ -43,8 +43,14 @@ public class AuthorizationMatrixTests(HostFixture fixture)
         ["TelemetryService/PushGeneration"] = ("telemetry", async (ch, _, _, plant, now) =>
         {
             using var call = new TelemetryService.TelemetryServiceClient(ch).PushGeneration();
-            await call.RequestStream.WriteAsync(new GenerationSample { PlantId = plant, Megawatts = 1, Time = Timestamp.FromDateTimeOffset(now.AddSeconds(1)) });
-            await call.RequestStream.CompleteAsync();
+            // A call refused at once may be over before the client has written: the write then fails CANCELLED, and
+            // the call's own status (awaited below) is the answer.
+            try
+            {
+                await call.RequestStream.WriteAsync(new GenerationSample { PlantId = plant, Megawatts = 1, Time = Timestamp.FromDateTimeOffset(now.AddSeconds(1)) });
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (RpcException) { }
             // On a stream a sample for another plant is dropped and described, not the call refused: map it back.
             if ((await call).Rejections.FirstOrDefault(r => r.Description.StartsWith("PERMISSION_DENIED", StringComparison.Ordinal)) is { } denied)
                 throw new RpcException(new Status(StatusCode.PermissionDenied, denied.Description));
@@ -64,7 +70,8 @@ public class AuthorizationMatrixTests(HostFixture fixture)
         ["AgentService/Connect"] = ("agent", async (ch, _, tenant, _, _) =>
         {
             using var call = new AgentService.AgentServiceClient(ch).Connect();
-            await call.RequestStream.WriteAsync(new AgentMessage { Hello = new AgentHello { Site = tenant == OwnTenant ? OwnSite : OtherSite, AgentId = "matrix" } });
+            try { await call.RequestStream.WriteAsync(new AgentMessage { Hello = new AgentHello { Site = tenant == OwnTenant ? OwnSite : OtherSite, AgentId = "matrix" } }); }
+            catch (RpcException) { } // refused before the hello was written: the call's status below says why
             await call.ResponseStream.MoveNext(); // the site does not exist: NOT_FOUND once admitted
         }),
     };
