@@ -2,6 +2,7 @@ namespace Scheduler.Gateway.Tests;
 
 using System.Net;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Scheduler.Api.V1;
 using Scheduler.Cluster.Tests.Failover;
 using Scheduler.Cluster.Tests.Infrastructure;
@@ -21,7 +22,7 @@ public sealed class GatewayCluster : IAsyncLifetime
     public List<GatewayProcess> Gateways { get; } = [];
 
     /// <summary>What the first gateway answered while no silo existed yet.</summary>
-    public (HttpStatusCode? Live, HttpStatusCode? Ready, StatusCode Call, string Detail) BeforeSilos { get; private set; }
+    public (HttpStatusCode? Live, HttpStatusCode? Ready, HealthCheckResponse.Types.ServingStatus GrpcHealth, StatusCode Call, string Detail) BeforeSilos { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -36,10 +37,11 @@ public sealed class GatewayCluster : IAsyncLifetime
         await Gateways[0].WaitLiveAsync(StartLimit);
         var live = await Gateways[0].HealthAsync("/healthz");
         var ready = await Gateways[0].HealthAsync("/readyz");
+        var grpcHealth = (await new Health.HealthClient(Gateways[0].Channel).CheckAsync(new HealthCheckRequest())).Status;
         var (call, detail) = (StatusCode.OK, "");
         try { await Gateways[0].Jobs.GetJobAsync(new GetJobRequest { Id = "job-none" }); }
         catch (RpcException ex) { (call, detail) = (ex.StatusCode, ex.Status.Detail); }
-        BeforeSilos = (live, ready, call, detail);
+        BeforeSilos = (live, ready, grpcHealth, call, detail);
 
         foreach (var silo in Silos) silo.Start();
         await Task.WhenAll(Silos.Select(s => s.WaitHealthyAsync(StartLimit)));

@@ -9,8 +9,9 @@ using Scheduler.Cluster.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 /// <summary>
-/// A silo killed (SIGKILL) under a steady load of job creation through one gateway: no acknowledged job is lost, and
-/// the same gateway process goes on acknowledging jobs without being restarted or told anything.
+/// Silos failing and coming and going under job creation through one gateway: a silo killed (SIGKILL) loses no
+/// acknowledged job; silos that join and leave are followed; with none left the gateway is not ready, and it recovers
+/// when one is back. The same gateway process throughout, never restarted or told anything.
 /// </summary>
 public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -27,23 +28,15 @@ public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifet
     /// <summary>Acknowledged creates: request id to job id.</summary>
     private readonly ConcurrentDictionary<string, string> _acknowledged = new();
     private readonly ConcurrentBag<StatusCode> _failures = [];
+    private readonly ConcurrentDictionary<string, int> _failureDetails = new();
 
     [SkippableFact]
     [Trait("Category", "Cluster")]
     public async Task Gateway_LosesNoAcknowledgedJobAndRecoversByItself_WhenASiloIsKilledMidRun()
     {
         Skip.If(RedisServer.Executable is null, RedisServer.SkipReason);
-        Directory.CreateDirectory(_root);
-        _redis = await RedisServer.StartAsync();
-        var clusterId = "gw-failover-" + Guid.NewGuid().ToString("N")[..6];
-        for (var i = 0; i < 2; i++) _silos.Add(new SiloProcess(i, _root, _redis.ConnectionString, clusterId, ["--no-grpc"]));
-        _gateway = new GatewayProcess("gateway", _root, _redis.ConnectionString, clusterId);
-        foreach (var silo in _silos) silo.Start();
-        await Task.WhenAll(_silos.Select(s => s.WaitHealthyAsync(GatewayCluster.StartLimit)));
-        _gateway.Start();
-        await _gateway.WaitReadyAsync(GatewayCluster.StartLimit);
-        await _gateway.WaitForFleetAsync(GatewayCluster.StartLimit);
-
+        await StartClusterAsync();
+        var gateway = _gateway!;
         using var limit = new CancellationTokenSource(LoadLimit);
         var next = 0;
         await CreateUntilAsync(JobsBeforeKill, () => next++, limit.Token);
@@ -59,12 +52,12 @@ public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifet
         {
             try
             {
-                var job = await _gateway.Jobs.GetJobAsync(new GetJobRequest { Id = jobId });
+                var job = await gateway.Jobs.GetJobAsync(new GetJobRequest { Id = jobId });
                 if (job.Id != jobId) lost.Add(requestId);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound) { lost.Add(requestId); }
         }
-        var listed = await _gateway.Jobs.ListJobsAsync(new ListJobsRequest { Tenant = Tenant, PageSize = 1000 });
+        var listed = await gateway.Jobs.ListJobsAsync(new ListJobsRequest { Tenant = Tenant, PageSize = 1000 });
         var listedIds = listed.Jobs.Select(j => j.Id).ToHashSet();
         var unlisted = _acknowledged.Values.Where(id => !listedIds.Contains(id)).ToList();
         output.WriteLine($"gateway failover: {_acknowledged.Count} jobs acknowledged ({beforeKill} before the kill), lost {lost.Count}, " +
@@ -76,8 +69,81 @@ public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(_acknowledged.Count >= beforeKill + JobsAfterKill);
         // A failed attempt during the failover says "retry" (or ran out of its deadline), never an unexplained error.
         Assert.All(_failures, f => Assert.Contains(f, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded }));
-        Assert.Equal(HttpStatusCode.OK, await _gateway.HealthAsync("/readyz"));
+        Assert.Equal(HttpStatusCode.OK, await gateway.HealthAsync("/readyz"));
+        Assert.True(gateway.IsRunning);
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Cluster")]
+    public async Task Gateway_FollowsSilosThatComeAndGo_AndIsNotReadyWhileNoneIsReachable()
+    {
+        Skip.If(RedisServer.Executable is null, RedisServer.SkipReason);
+        var clusterId = await StartClusterAsync();
+        using var limit = new CancellationTokenSource(LoadLimit);
+        var next = 0;
+        await CreateUntilAsync(5, () => next++, limit.Token);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what} (failed attempts so far: {_failures.Count})");
+
+        // A third silo joins, then the first two leave (SIGTERM, as on scale-in): the gateway finds the newcomer in
+        // membership and moves to it by itself.
+        var third = new SiloProcess(2, _root, _redis!.ConnectionString, clusterId, ["--no-grpc"]);
+        _silos.Add(third);
+        third.Start();
+        await third.WaitHealthyAsync(GatewayCluster.StartLimit);
+        Phase("third silo up");
+        await Task.WhenAll(_silos[0].StopAsync(TimeSpan.FromSeconds(30)), _silos[1].StopAsync(TimeSpan.FromSeconds(30)));
+        Phase("first two silos stopped");
+        await CreateUntilAsync(10, () => next++, limit.Token);
+        Phase("jobs acknowledged through the third silo");
+        await AssertEveryAcknowledgedJobIsThereAsync();
+        Phase("every job read");
+
+        // The last silo leaves: the gateway stays up, says it is not ready, and refuses calls at once.
+        await third.StopAsync(TimeSpan.FromSeconds(30));
+        Phase("last silo stopped");
+        await _gateway!.WaitNotReadyAsync(GatewayCluster.StartLimit);
+        Phase("gateway not ready");
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _gateway.Jobs.GetJobAsync(new GetJobRequest { Id = _acknowledged.Values.First() }).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.True(_gateway.IsRunning);
+
+        // A silo comes back: the same gateway process is ready again, and every job is there.
+        _silos[0].Start();
+        await _silos[0].WaitHealthyAsync(GatewayCluster.StartLimit);
+        Phase("a silo back");
+        await _gateway.WaitReadyAsync(GatewayCluster.StartLimit);
+        Phase("gateway ready");
+        await CreateUntilAsync(12, () => next++, limit.Token);
+        Phase("jobs acknowledged");
+        await AssertEveryAcknowledgedJobIsThereAsync();
+        Phase("every job read");
+        output.WriteLine($"silos came and went: {_acknowledged.Count} jobs acknowledged, failed attempts by status: " +
+                         string.Join(", ", _failures.GroupBy(f => f).Select(g => $"{g.Key} {g.Count()}")));
+        foreach (var (detail, count) in _failureDetails) output.WriteLine($"  {count} × {detail}");
+        Assert.All(_failures, f => Assert.Contains(f, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded }));
+    }
+
+    /// <summary>Redis, two silos without gRPC, one gateway; returns the cluster id once the fleet is visible through the gateway.</summary>
+    private async Task<string> StartClusterAsync()
+    {
+        Directory.CreateDirectory(_root);
+        _redis = await RedisServer.StartAsync();
+        var clusterId = "gw-failover-" + Guid.NewGuid().ToString("N")[..6];
+        for (var i = 0; i < 2; i++) _silos.Add(new SiloProcess(i, _root, _redis.ConnectionString, clusterId, ["--no-grpc"]));
+        _gateway = new GatewayProcess("gateway", _root, _redis.ConnectionString, clusterId);
+        foreach (var silo in _silos) silo.Start();
+        await Task.WhenAll(_silos.Select(s => s.WaitHealthyAsync(GatewayCluster.StartLimit)));
+        _gateway.Start();
+        await _gateway.WaitReadyAsync(GatewayCluster.StartLimit);
+        await _gateway.WaitForFleetAsync(GatewayCluster.StartLimit);
+        return clusterId;
+    }
+
+    private async Task AssertEveryAcknowledgedJobIsThereAsync()
+    {
+        foreach (var jobId in _acknowledged.Values)
+            Assert.Equal(jobId, (await _gateway!.Jobs.GetJobAsync(new GetJobRequest { Id = jobId }, deadline: DateTime.UtcNow.AddSeconds(30))).Id);
     }
 
     /// <summary>
@@ -105,6 +171,7 @@ public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifet
                 catch (RpcException ex) when (!limit.IsCancellationRequested)
                 {
                     _failures.Add(ex.StatusCode);
+                    _failureDetails.AddOrUpdate($"{ex.StatusCode}: {ex.Status.Detail[..Math.Min(120, ex.Status.Detail.Length)]}", 1, (_, n) => n + 1);
                     await Task.Delay(200, limit);
                 }
             }

@@ -60,6 +60,9 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// <summary>Waits until <c>/readyz</c> says 200: the Orleans client reaches a silo.</summary>
     public Task WaitReadyAsync(TimeSpan timeout) => WaitAsync("/readyz", s => s == HttpStatusCode.OK, timeout);
 
+    /// <summary>Waits until <c>/readyz</c> says 503: the gateway knows it reaches no silo.</summary>
+    public Task WaitNotReadyAsync(TimeSpan timeout) => WaitAsync("/readyz", s => s == HttpStatusCode.ServiceUnavailable, timeout);
+
     private async Task WaitAsync(string path, Func<HttpStatusCode?, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

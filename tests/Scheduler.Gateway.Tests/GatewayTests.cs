@@ -3,6 +3,7 @@ namespace Scheduler.Gateway.Tests;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Scheduler.Api.Client;
 using Scheduler.Api.V1;
 using Scheduler.Cluster.Tests.Infrastructure;
@@ -30,11 +31,16 @@ public sealed class GatewayTests(GatewayCluster cluster, ITestOutputHelper outpu
         var before = cluster.BeforeSilos;
         Assert.Equal(HttpStatusCode.OK, before.Live);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, before.Ready);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, before.GrpcHealth);
         Assert.Equal(StatusCode.Unavailable, before.Call);
         Assert.Contains("not connected", before.Detail, StringComparison.Ordinal);
 
         // The silos came later; the same gateway processes found them by themselves.
-        foreach (var gateway in cluster.Gateways) Assert.Equal(HttpStatusCode.OK, await gateway.HealthAsync("/readyz"));
+        foreach (var gateway in cluster.Gateways)
+        {
+            Assert.Equal(HttpStatusCode.OK, await gateway.HealthAsync("/readyz"));
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await new Health.HealthClient(gateway.Channel).CheckAsync(new HealthCheckRequest())).Status);
+        }
     }
 
     [SkippableFact]

@@ -36,6 +36,8 @@ public static class SchedulerGatewayExtensions
         // Orleans' client logs every refused connection while silos come and go; ClusterConnection says it once.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // An unready probe is an error log line per probe there; ClusterConnection logs the changes instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         builder.Services.AddHealthChecks();
         return builder;
     }

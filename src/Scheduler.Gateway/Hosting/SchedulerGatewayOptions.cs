@@ -26,7 +26,10 @@ public sealed class SchedulerGatewayOptions
     /// </summary>
     public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Wait between attempts to reach the cluster while no silo is reachable at start. Default: 2 seconds.</summary>
+    /// <summary>
+    /// Wait between attempts to reach the cluster while no silo is reachable: at start, and after losing every silo
+    /// (then each attempt is a call to the silos' ping grain). Default: 2 seconds.
+    /// </summary>
     public TimeSpan ConnectRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     public IPAddress EffectiveListenAddress => IPAddress.TryParse(ListenAddress, out var address) ? address : IPAddress.Loopback;
