@@ -105,6 +105,27 @@ public sealed class GatewayTests(GatewayCluster cluster, ITestOutputHelper outpu
 
     [SkippableFact]
     [Trait("Category", "Cluster")]
+    public async Task AgentService_AttachesASiteAgent_ThroughTheGateway()
+    {
+        Skip.If(cluster.Redis is null, RedisServer.SkipReason);
+        // A site agent is a client like any other: its stream's state lives in the site grain, not in the process
+        // serving the stream, so a gateway serves it as a co-hosted silo does.
+        using var channel = SchedulerChannel.Create(cluster.Gateways[1].Address,
+            Scheduler.Cluster.Tests.Failover.SiloProcess.Credentials.Mint(Scheduler.Api.Security.CallerIdentity.ForAgent("ulanqab")));
+        using var call = new AgentService.AgentServiceClient(channel).Connect();
+        await call.RequestStream.WriteAsync(new AgentMessage { Hello = new AgentHello { Site = "ulanqab", AgentId = "gateway-test" } });
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.NotEmpty(call.ResponseStream.Current.Welcome.Session);
+
+        // The site knows its agent, as read through the other gateway.
+        var site = await new FleetService.FleetServiceClient(cluster.Gateways[0].Channel).GetSiteAsync(new GetSiteRequest { Id = "ulanqab" });
+        Assert.Equal("agent", site.Executor);
+        Assert.Equal("gateway-test", site.AgentId);
+        await call.RequestStream.CompleteAsync();
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Cluster")]
     public async Task WatchJob_ResumesWithoutMissingTheFinalState_WhenTheGatewayRestartsMidWatch()
     {
         Skip.If(cluster.Redis is null, RedisServer.SkipReason);
