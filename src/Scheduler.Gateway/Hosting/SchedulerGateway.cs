@@ -1,5 +1,6 @@
 namespace Scheduler.Gateway.Hosting;
 
+using Microsoft.Extensions.Options;
 using Scheduler.Api.Hosting;
 
 /// <summary>
@@ -27,9 +28,10 @@ public static class SchedulerGateway
         builder.Services.AddSchedulerClusterGate();
 
         var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<SchedulerGatewayOptions>>().Value;
         app.MapSchedulerApi();
         app.MapSchedulerGatewayHealth();
-        app.MapSchedulerMetrics(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SchedulerGatewayOptions>>().Value.HttpPort);
+        app.MapSchedulerMetrics(options.HttpPort);
         return app;
     }
 }
