@@ -187,4 +187,26 @@ public class AgentExecutorTests(ClusterFixture fixture)
         Assert.Empty(await CommandsAsync(site, session));
         Assert.Equal(1000 - 100 * 0.25, (await fleet.JobAsync("j")).State.RemainingGpuHours, 9); // 100 GPUs for a quarter hour
     }
+
+    [Fact]
+    public async Task TheAgentsReportedPower_IsTheJobsLoad_InsteadOfTheModel()
+    {
+        var fleet = new TestFleet(fixture);
+        var a = await fleet.AddSiteAsync("a"); // 1 kW per GPU at PUE 1: the model says 100 kW for 100 GPUs
+        var site = fleet.Client.GetGrain<ISiteGrain>(a);
+        var session = await site.AttachAgentAsync(new AgentHello("agent-a", []));
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(a, 5);
+        await fleet.SubmitAsync(WithWorkload(fleet.Job("j", gpus: 100, workGpuHours: 1000)));
+        await fleet.TickAsync(Step);
+        var job = (await fleet.JobAsync("j")).State;
+
+        Assert.True(await site.ReportAgentAsync(session, new AgentReport(AgentReportKind.Progress, job.Id, job.Epoch, WorkDone: 1, WorkTotal: 100, PowerKilowatts: 250)));
+        await fleet.ReportAsync(a, 5);
+        var tick = await fleet.TickAsync(Step);
+
+        Assert.Equal(0.25, tick.Sites.Single(s => s.Spec.Id == a).LoadMegawatts, 9); // base load 0, PUE 1: the reported 250 kW
+        var ledger = (await fleet.JobAsync("j")).Ledger;
+        Assert.Equal(0.25 * 0.25, ledger.GreenMegawattHours + ledger.BatteryMegawattHours + ledger.GridMegawattHours, 9); // a quarter hour of it
+    }
 }

@@ -10,7 +10,16 @@ using Scheduler.Core.Power;
 /// <param name="TokensPerGpuHour">Its token rate, if a token workload.</param>
 /// <param name="ReportedGpuHours">Work a site agent reported for the step (see <see cref="Execution.AgentWork"/>),
 /// credited as it is; null: the clock executor credits GPUs × active time × served share.</param>
-public readonly record struct JobLoad(string JobId, int Gpus, double ActiveFraction, double? TokensPerGpuHour, double? ReportedGpuHours = null);
+/// <param name="ReportedItMegawatts">IT power a site agent reported (measured or estimated), MW, used instead of
+/// GPUs × kW per GPU while the job is active; the site's PUE still applies. Null: the site's model.</param>
+public readonly record struct JobLoad(string JobId, int Gpus, double ActiveFraction, double? TokensPerGpuHour, double? ReportedGpuHours = null,
+    double? ReportedItMegawatts = null)
+{
+    /// <summary>The job's facility power over the step at a site, MW.</summary>
+    /// <remarks>The model's product keeps its old order (GPUs × active × per GPU), so clock-run results stay bit for bit.</remarks>
+    public double FacilityMegawatts(double perGpuFacilityMegawatts, double pue) =>
+        ReportedItMegawatts is { } it ? ActiveFraction * it * pue : Gpus * ActiveFraction * perGpuFacilityMegawatts;
+}
 
 /// <summary>One job's part of a site step: the work it did and the energy it drew.</summary>
 public readonly record struct JobStepShare(string JobId, double GpuHours, EnergyLedger Ledger);
@@ -36,7 +45,7 @@ public static class SiteStep
         var pue = site.Cooling.PueAt(outsideCelsius);
         var perGpuMegawatts = site.KilowattsPerGpu / 1000.0 * pue;
         var load = site.BaseLoadMegawatts * pue;
-        for (var i = 0; i < running.Count; i++) load += running[i].Gpus * running[i].ActiveFraction * perGpuMegawatts;
+        for (var i = 0; i < running.Count; i++) load += running[i].FacilityMegawatts(perGpuMegawatts, pue);
 
         var balance = PowerBalance.Step(new PowerBalanceInput(greenSupplyMegawatts, load, stateOfChargeMegawattHours,
             site.Battery, site.GridImportLimitMegawatts, stepHours));
@@ -51,7 +60,7 @@ public static class SiteStep
         for (var i = 0; i < running.Count; i++)
         {
             var job = running[i];
-            var share = load > 0 ? job.Gpus * job.ActiveFraction * perGpuMegawatts / load : 0;
+            var share = load > 0 ? job.FacilityMegawatts(perGpuMegawatts, pue) / load : 0;
             var gpuHours = job.ReportedGpuHours ?? job.Gpus * job.ActiveFraction * stepHours * served;
             var jobTokens = (job.TokensPerGpuHour ?? 0) * gpuHours;
             tokens += jobTokens;

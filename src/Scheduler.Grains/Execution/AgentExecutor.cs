@@ -62,7 +62,7 @@ internal sealed class AgentExecutor(SiteAgentState agent, TimeSpan reconnectGrac
         if (!agent.Jobs.TryGetValue(job.Id, out var a) || a.Epoch != job.Epoch || a.Phase is AgentJobPhase.Starting)
             return new JobLoad(job.Id, job.Spec.Gpus, 0, job.Spec.TokensPerGpuHour, 0); // not running yet: no power, no work
         var credit = AgentWork.CreditGpuHours(job, a.WorkDone, a.WorkTotal, a.Phase == AgentJobPhase.Completed);
-        return new JobLoad(job.Id, job.Spec.Gpus, 1, job.Spec.TokensPerGpuHour, credit);
+        return new JobLoad(job.Id, job.Spec.Gpus, 1, job.Spec.TokensPerGpuHour, credit, a.PowerKilowatts / 1000);
     }
 
     public void Run(JobState job)
