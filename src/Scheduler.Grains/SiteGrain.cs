@@ -197,7 +197,7 @@ public sealed class SiteGrain(
         var first = S.Agent is null;
         S.Agent ??= new SiteAgentState();
         var agent = Agent(S.Agent);
-        var session = agent.Attach(hello, S.Jobs.Values.Select(a => a.Job).ToList());
+        var session = agent.Attach(hello);
         // A site that was run by the clock hands its running jobs to the agent (they start from their checkpoint, if any).
         if (first)
             foreach (var a in S.Jobs.Values.Where(a => a.ArrivesAt is null)) agent.Run(a.Job);

@@ -24,7 +24,7 @@ internal sealed partial class AgentGrpcService(IGrainFactory grains, SchedulerCl
         var caller = context.UserState.TryGetValue(typeof(CallerIdentity), out var c) && c is CallerIdentity identity
             ? identity : throw new RpcException(new Status(StatusCode.Unauthenticated, "no caller"));
         var cancellation = context.CancellationToken;
-        if (!await NextAsync(requestStream, cancellation)) return;
+        if (!await requestStream.MoveNext(cancellation)) return;
         var hello = requestStream.Current.Hello;
         var check = new RequestValidation();
         if (hello is null) check.Add("hello", "the first message must be hello").ThrowIfInvalid();
@@ -83,7 +83,7 @@ internal sealed partial class AgentGrpcService(IGrainFactory grains, SchedulerCl
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             idle.CancelAfter(options.Value.IdleTimeout);
             bool more;
-            try { more = await NextAsync(stream, idle.Token); }
+            try { more = await stream.MoveNext(idle.Token); }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {
                 throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"the agent sent nothing for {options.Value.IdleTimeout}"));
@@ -166,9 +166,6 @@ internal sealed partial class AgentGrpcService(IGrainFactory grains, SchedulerCl
         }
         return p;
     }
-
-    /// <summary>The next message; an undecodable one ends the stream as INVALID_ARGUMENT (the agent reconnects).</summary>
-    private static Task<bool> NextAsync(IAsyncStreamReader<AgentMessage> stream, CancellationToken cancellation) => stream.MoveNext(cancellation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} attached to site {Site} as {Principal} ({Running} jobs running)")]
     private partial void LogAttached(string site, string agentId, string principal, int running);

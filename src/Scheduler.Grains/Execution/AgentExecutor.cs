@@ -122,24 +122,23 @@ internal sealed class AgentExecutor(SiteAgentState agent, TimeSpan reconnectGrac
     }
 
     /// <summary>A new connection: it is the site's agent now, and every current command is issued again.</summary>
-    public string Attach(AgentHello hello, IReadOnlyCollection<JobState> bound)
+    public string Attach(AgentHello hello)
     {
         agent.Session = Guid.NewGuid().ToString("N");
         agent.AgentId = hello.AgentId;
         agent.DetachedAt = null;
         foreach (var command in agent.Commands.Values.OrderBy(c => c.Sequence).ToList())
             agent.Commands[command.JobId] = command with { Sequence = ++agent.CommandSequence };
-        // A process the site does not expect at that epoch (moved on while the agent was away): stop it.
         foreach (var running in hello.Running)
         {
-            var expected = agent.Jobs.TryGetValue(running.JobId, out var a) ? a : null;
-            if (expected is null || expected.Epoch != running.Epoch)
+            if (!agent.Jobs.TryGetValue(running.JobId, out var expected))
             {
-                if (expected is not null) continue; // its command (newer epoch) was just re-issued
+                // A process the site does not expect (the job moved on, or ended, while the agent was away): stop it.
                 Issue(AgentCommandKind.Stop, running.JobId, running.Epoch, null, null, "not-bound-here");
                 agent.Jobs[running.JobId] = new AgentJob { Epoch = running.Epoch, Phase = AgentJobPhase.Stopping };
             }
-            else if (expected.Phase == AgentJobPhase.Starting) expected.Phase = AgentJobPhase.Running;
+            else if (expected.Epoch == running.Epoch && expected.Phase == AgentJobPhase.Starting) expected.Phase = AgentJobPhase.Running;
+            // Another epoch: the command for the site's epoch was just issued again, and the agent orders it by epoch.
         }
         commandsChanged();
         return agent.Session;
