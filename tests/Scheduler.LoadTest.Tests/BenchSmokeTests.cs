@@ -23,12 +23,13 @@ public sealed class BenchSmokeTests : IDisposable
                  {
                      "telemetrySamplesPerSecond", "grpcStreamingCeilingSamplesPerSecond", "grainCallCeilingPerSecond", "jobCreatesPerSecond",
                      "jobCreateP50Ms", "jobCreateP99Ms", "jobCreateP999Ms", "decisionLatencyP99Ms", "residentMemoryMiB",
-                     "tracingOverheadTelemetryPercent", "tracingOverheadJobCreatePercent", "targets", "runs", "ceilings", "scale",
+                     "tracingOverheadTelemetryPercent", "tracingOverheadJobCreatePercent", "tracingOverheadPacedTelemetryCpu", "targets", "runs", "ceilings", "scale",
                  })
             Assert.True(root.TryGetProperty(key, out _), $"missing key '{key}'");
         Assert.True(root.GetProperty("telemetrySamplesPerSecond").GetDouble() > 0);
         Assert.True(root.GetProperty("jobCreatesPerSecond").GetDouble() > 0);
         Assert.Equal(2, root.GetProperty("runs").GetArrayLength()); // one round: tracing on and off
+        Assert.All(root.GetProperty("runs").EnumerateArray(), run => Assert.True(run.GetProperty("pacedTelemetry").GetProperty("accepted").GetInt64() > 0));
         Assert.True(root.GetProperty("ok").GetBoolean(), string.Join("; ", root.GetProperty("problems").EnumerateArray().Select(p => p.GetString())));
     }
 

@@ -18,6 +18,8 @@ public sealed record LoadOptions
           --active-jobs N      jobs created for the decision-latency phase (the scale of the target: 10,000)
           --memory-jobs N      jobs in the region when resident memory is read (100,000); 0 skips the memory phase
           --scale-seconds S    seconds of 1 Hz telemetry over which decision latency is read (default 30)
+          --paced-rate N       after the all-out telemetry of each host, telemetry paced at N samples/s for the same time;
+                               its CPU per sample gives a second tracing-overhead figure (default 15,000; 0: skip)
           --sample-ratio R     Scheduler:Tracing:SampleRatio for the tracing-on hosts (default: the host's default)
           --no-span-profile    with tracing, only count spans (default: also time them by name, printed to stderr)
           --no-ceilings        skip the grpc-dotnet and Orleans baselines
@@ -38,6 +40,7 @@ public sealed record LoadOptions
     public int ActiveJobs { get; init; } = 10_000;
     public int MemoryJobs { get; init; } = 100_000;
     public double ScaleSeconds { get; init; } = 30;
+    public int PacedSamplesPerSecond { get; init; } = 15_000;
     public bool SpanProfile { get; init; } = true;
     public bool Ceilings { get; init; } = true;
     public double? SampleRatio { get; init; }
@@ -55,10 +58,10 @@ public sealed record LoadOptions
             ? new LoadOptions
             {
                 Smoke = true, Plants = 16, Sites = 3, Streams = 2, Concurrency = 4, DurationSeconds = 1, WarmupSeconds = 0, Rounds = 1,
-                ActiveJobs = 50, MemoryJobs = 100, ScaleSeconds = 2, SpanProfile = false,
+                ActiveJobs = 50, MemoryJobs = 100, ScaleSeconds = 2, SpanProfile = false, PacedSamplesPerSecond = 200,
             }
             : args.Contains("--quick")
-                ? new LoadOptions { Quick = true, Plants = 100, Sites = 15, DurationSeconds = 5, Rounds = 1, ActiveJobs = 1_000, MemoryJobs = 5_000, ScaleSeconds = 10 }
+                ? new LoadOptions { Quick = true, Plants = 100, Sites = 15, DurationSeconds = 5, Rounds = 1, ActiveJobs = 1_000, MemoryJobs = 5_000, ScaleSeconds = 10, PacedSamplesPerSecond = 5_000 }
                 : new LoadOptions();
         for (var i = 0; i < args.Count; i++)
         {
@@ -93,6 +96,7 @@ public sealed record LoadOptions
                 "--scale-seconds" => options with { ScaleSeconds = Seconds(1) },
                 "--active-jobs" => options with { ActiveJobs = Count(1) },
                 "--memory-jobs" => options with { MemoryJobs = Count(0) },
+                "--paced-rate" => options with { PacedSamplesPerSecond = Count(0) },
                 "--plants" => options with { Plants = Count(1) },
                 "--sites" => options with { Sites = Count(1) },
                 "--streams" => options with { Streams = Count(1) },

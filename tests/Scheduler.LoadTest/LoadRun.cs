@@ -9,20 +9,21 @@ internal static class LoadRun
 {
     public static Task<RunResult> ExecuteAsync(LoadOptions options, bool tracing, int round, CancellationToken cancellation) =>
         ExecuteAsync(round, tracing ? $"round {round + 1}, tracing on" : $"round {round + 1}, tracing off", tracing, options.SampleRatio, options.SpanProfile, options.Sites, options.Plants, options.Streams,
-            options.Concurrency, options.Duration, options.Duration, cancellation);
+            options.Concurrency, options.Duration, options.Duration, cancellation, options.PacedSamplesPerSecond);
 
     public static Task<RunResult> WarmUpAsync(LoadOptions options, CancellationToken cancellation) =>
         ExecuteAsync(-1, "warm-up", tracing: true, options.SampleRatio, spanProfile: false, Math.Min(15, options.Sites), Math.Min(100, options.Plants), options.Streams,
             options.Concurrency, options.Warmup, options.Warmup / 3, cancellation);
 
     private static async Task<RunResult> ExecuteAsync(int round, string name, bool tracing, double? sampleRatio, bool spanProfile, int sites, int plants, int streams,
-        int concurrency, TimeSpan telemetryDuration, TimeSpan jobDuration, CancellationToken cancellation)
+        int concurrency, TimeSpan telemetryDuration, TimeSpan jobDuration, CancellationToken cancellation, int pacedSamplesPerSecond = 0)
     {
         Console.Error.WriteLine($"== {name}: starting the host");
         var host = await LoadHost.StartAsync(tracing, sampleRatio, spanProfile);
         double residentMiB;
         SetupResult setup;
         TelemetryResult telemetry;
+        TelemetryResult? paced = null;
         JobCreateResult jobs;
         try
         {
@@ -36,6 +37,16 @@ internal static class LoadRun
             PrintRuntime(telemetry.Runtime);
             PrintProfile(telemetry.SpanProfile);
 
+            if (pacedSamplesPerSecond > 0)
+            {
+                // Below saturation the CPU a sample costs is measured directly, without the swings of an all-out run.
+                var pace = TimeSpan.FromSeconds((double)plants / pacedSamplesPerSecond);
+                Console.Error.WriteLine($"== {name}: telemetry paced at {pacedSamplesPerSecond:N0} samples/s, {telemetryDuration.TotalSeconds:0.#} s");
+                paced = await new TelemetryScenario(host, fleet, streams, pace).RunAsync(telemetryDuration, $"paced telemetry, {name}", cancellation);
+                Console.Error.WriteLine($"   accepted {paced.Accepted:N0}: {paced.SamplesPerSecond:N0} samples/s, {paced.CpuMicrosecondsPerSample:0.0} µs of CPU per sample");
+                PrintRuntime(paced.Runtime);
+            }
+
             Console.Error.WriteLine($"== {name}: job creation, {concurrency} in flight, {jobDuration.TotalSeconds:0.#} s");
             jobs = await new JobCreateScenario(host, fleet, concurrency).RunAsync(jobDuration, $"jobs, {name}", cancellation);
             Console.Error.WriteLine($"   created {jobs.Created:N0} ({jobs.CreatesPerSecond:N0}/s), p50 {jobs.P50Ms:0.00} ms, p99 {jobs.P99Ms:0.00} ms, p99.9 {jobs.P999Ms:0.00} ms, errors {jobs.Errors}");
@@ -48,7 +59,7 @@ internal static class LoadRun
             Console.Error.WriteLine($"== {name}: stopping the host");
             await host.DisposeAsync();
         }
-        return new RunResult(round, tracing ? "on" : "off", LoadAverage.Read(), setup, telemetry, jobs, residentMiB, host.Spans?.Ended, host.Spans?.Exported);
+        return new RunResult(round, tracing ? "on" : "off", LoadAverage.Read(), setup, telemetry, jobs, residentMiB, host.Spans?.Ended, host.Spans?.Exported, paced);
     }
 
     private static void PrintRuntime(RuntimeStats r) =>

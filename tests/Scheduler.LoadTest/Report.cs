@@ -17,7 +17,8 @@ internal sealed record RunResult(
     JobCreateResult JobCreate,
     double ResidentMemoryMiB,
     long? SpansEnded,
-    long? SpansExported);
+    long? SpansExported,
+    TelemetryResult? PacedTelemetry = null);
 
 internal sealed record Machine(int Cores, string Os, string Dotnet, string Architecture, double TotalMemoryMiB, bool ServerGc)
 {
@@ -35,7 +36,7 @@ internal sealed record Overhead(double? MedianPercent, double? MinPercent, doubl
     {
         var pairs = runs.GroupBy(r => r.Round)
             .Select(g => (On: g.FirstOrDefault(r => r.Tracing == "on"), Off: g.FirstOrDefault(r => r.Tracing == "off")))
-            .Where(p => p.On is not null && p.Off is not null && value(p.Off) > 0)
+            .Where(p => p.On is not null && p.Off is not null && value(p.Off) > 0 && double.IsFinite(value(p.On)))
             .Select(p => Math.Round((value(p.Off!) - value(p.On!)) / value(p.Off!) * 100, 1)).ToList();
         return pairs.Count == 0 ? new Overhead(null, null, null, []) : new Overhead(Report.Median(pairs), pairs.Min(), pairs.Max(), pairs);
     }
@@ -89,6 +90,7 @@ internal sealed record Report(
     double? TracingOverheadJobCreatePercent,
     Overhead TracingOverheadTelemetry,
     Overhead TracingOverheadJobCreate,
+    Overhead TracingOverheadPacedTelemetryCpu,
     IReadOnlyList<Target> Targets,
     Machine Machine,
     IReadOnlyList<CeilingResult> Ceilings,
@@ -141,6 +143,8 @@ internal sealed record Report(
         var p99 = Med(r => r.JobCreate.P99Ms);
         var overheadTelemetry = Overhead.From(runs, r => r.Telemetry.SamplesPerSecond);
         var overheadCreate = Overhead.From(runs, r => r.JobCreate.CreatesPerSecond);
+        // Samples per CPU-second, the throughput two busy cores would give: its overhead is (CPU on - CPU off) / CPU on.
+        var overheadPaced = Overhead.From(runs, r => r.PacedTelemetry is { } p && p.CpuMicrosecondsPerSample > 0 ? 1e6 / p.CpuMicrosecondsPerSample : double.NaN);
         var memoryAtTarget = scale.MemoryJobsTarget >= 100_000 ? scale.ResidentMemoryMiB : null;
         var share = streaming is { PerSecond: > 0 } ? Math.Round(telemetry / streaming.PerSecond, 3) : (double?)null;
         List<Target> targets =
@@ -154,6 +158,7 @@ internal sealed record Report(
             new("resident memory MiB at 100,000 jobs", "<= 2,048", memoryAtTarget, memoryAtTarget is null ? null : memoryAtTarget <= 2_048),
             new("tracing overhead %, telemetry (median; met if every round <= 10)", "<= 10", overheadTelemetry.MedianPercent, Resolved(overheadTelemetry)),
             new("tracing overhead %, job creation (median; met if every round <= 10)", "<= 10", overheadCreate.MedianPercent, Resolved(overheadCreate)),
+            new($"tracing overhead %, telemetry CPU/sample at {options.PacedSamplesPerSecond:N0}/s (median; every round)", "<= 10", overheadPaced.MedianPercent, Resolved(overheadPaced)),
         ];
         return new Report(startedAt.ToString("O", CultureInfo.InvariantCulture), SourceVersion.Describe(), options.Quick, options.Smoke, options.EffectiveSampleRatio,
             options.Plants, options.Sites, options.DurationSeconds, options.WarmupSeconds, options.Rounds, options.Streams, options.Concurrency, loadBefore, loadAfter,
@@ -162,7 +167,7 @@ internal sealed record Report(
             unary is { PerSecond: > 0 } ? Math.Round(creates / unary.PerSecond, 4) : null,
             scale.ActiveJobsTarget, scale.Decisions, Round(scale.DecisionLatencyP50Ms) ?? double.NaN, Round(scale.DecisionLatencyP99Ms) ?? double.NaN,
             Round(scale.DecisionLatencyP999Ms) ?? double.NaN, scale.ResidentMemoryMiB, scale.JobsAtMemoryReading?.Total, scale.ManagedHeapMiB, PeakResidentMiB(),
-            overheadTelemetry.MedianPercent, overheadCreate.MedianPercent, overheadTelemetry, overheadCreate, targets, Machine.Current(),
+            overheadTelemetry.MedianPercent, overheadCreate.MedianPercent, overheadTelemetry, overheadCreate, overheadPaced, targets, Machine.Current(),
             new[] { unary, streaming, grainCalls }.OfType<CeilingResult>().ToList(), runs, scale, warmUp, problems.Count == 0, problems, warnings);
     }
 
@@ -196,10 +201,11 @@ internal sealed record Report(
         text.AppendLine(c, $"{$"resident memory MiB at {F(ResidentMemoryJobs)} jobs (managed heap)",-52} {F(ResidentMemoryMiB),12} {"(" + F(ManagedHeapMiB) + ")",12}");
         text.AppendLine(c, $"{"tracing overhead % telemetry: median [min, max]",-52} {F(TracingOverheadTelemetry.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadTelemetry.MinPercent, "0.0") + ", " + F(TracingOverheadTelemetry.MaxPercent, "0.0") + "]",12}");
         text.AppendLine(c, $"{"tracing overhead % job creation: median [min, max]",-52} {F(TracingOverheadJobCreate.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadJobCreate.MinPercent, "0.0") + ", " + F(TracingOverheadJobCreate.MaxPercent, "0.0") + "]",12}");
+        text.AppendLine(c, $"{"tracing overhead % telemetry CPU/sample (paced)",-52} {F(TracingOverheadPacedTelemetryCpu.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadPacedTelemetryCpu.MinPercent, "0.0") + ", " + F(TracingOverheadPacedTelemetryCpu.MaxPercent, "0.0") + "]",12}");
         text.AppendLine();
-        text.AppendLine(c, $"{"round",-8} {"tracing",8} {"load avg",9} {"samples/s",11} {"creates/s",10} {"p50 ms",8} {"p99 ms",8} {"p99.9 ms",9} {"spans/s",8}");
+        text.AppendLine(c, $"{"round",-8} {"tracing",8} {"load avg",9} {"samples/s",11} {"creates/s",10} {"p50 ms",8} {"p99 ms",8} {"p99.9 ms",9} {"spans/s",8} {"paced µs CPU/sample",20}");
         foreach (var r in Runs)
-            text.AppendLine(c, $"{r.Round + 1,-8} {r.Tracing,8} {F(r.LoadAverage, "0.00"),9} {F(r.Telemetry.SamplesPerSecond),11} {F(r.JobCreate.CreatesPerSecond),10} {F(r.JobCreate.P50Ms, "0.0"),8} {F(r.JobCreate.P99Ms, "0.0"),8} {F(r.JobCreate.P999Ms, "0.0"),9} {F(r.Telemetry.SpansPerSecond),8}");
+            text.AppendLine(c, $"{r.Round + 1,-8} {r.Tracing,8} {F(r.LoadAverage, "0.00"),9} {F(r.Telemetry.SamplesPerSecond),11} {F(r.JobCreate.CreatesPerSecond),10} {F(r.JobCreate.P50Ms, "0.0"),8} {F(r.JobCreate.P99Ms, "0.0"),8} {F(r.JobCreate.P999Ms, "0.0"),9} {F(r.Telemetry.SpansPerSecond),8} {F(r.PacedTelemetry?.CpuMicrosecondsPerSample, "0.0"),20}");
         text.AppendLine();
         text.AppendLine("targets:");
         foreach (var t in Targets)

@@ -22,7 +22,11 @@ internal sealed record TelemetryResult(
     long? Spans,
     double? SpansPerSecond,
     IReadOnlyList<SpanProfile>? SpanProfile,
-    RuntimeStats Runtime);
+    RuntimeStats Runtime)
+{
+    /// <summary>Process CPU (server and the in-process client) per accepted sample, µs.</summary>
+    public double CpuMicrosecondsPerSample => Accepted > 0 ? Math.Round(Runtime.CpuSeconds * 1e6 / Accepted, 2) : double.NaN;
+}
 
 /// <summary>
 /// Scenario 2: <c>streams</c> concurrent <c>PushGeneration</c> client streams, each on its own connection (a plant
