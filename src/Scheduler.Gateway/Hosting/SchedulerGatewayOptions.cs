@@ -59,24 +59,7 @@ public sealed class SchedulerGatewayOptions
     };
 
     /// <summary>Rewrites the documented switches into configuration keys.</summary>
-    public static string[] NormaliseArgs(string[] args)
-    {
-        var result = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            var arg = args[i];
-            var eq = arg.IndexOf('=');
-            var key = eq > 0 ? arg[..eq] : arg;
-            if (Switches.TryGetValue(key, out var mapped))
-            {
-                var value = eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{key} needs a value");
-                result.Add($"--{mapped}={value}");
-                continue;
-            }
-            result.Add(arg);
-        }
-        return [.. result];
-    }
+    public static string[] NormaliseArgs(string[] args) => Scheduler.Api.Hosting.CommandLineSwitches.Normalise(args, Switches);
 }
 
 /// <summary>

@@ -75,26 +75,14 @@ public sealed class SchedulerHostOptions
         ["--tls-port"] = $"{Scheduler.Api.Security.SchedulerTlsOptions.Section}:Port",
     };
 
-    /// <summary>Rewrites the documented switches into configuration keys (and the bare flags --no-demo, --no-grpc into Demo=false, ServeGrpc=false).</summary>
-    public static string[] NormaliseArgs(string[] args)
+    /// <summary>Bare flags and the settings they stand for.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Flags = new Dictionary<string, string[]>
     {
-        var result = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            var arg = args[i];
-            if (arg == "--no-demo") { result.Add($"--{Section}:Demo=false"); continue; }
-            if (arg == "--no-grpc") { result.Add($"--{Section}:ServeGrpc=false"); continue; }
-            if (arg == "--replay") { result.Add($"--{Section}:Replay=true"); result.Add($"--{Section}:Demo=false"); continue; }
-            var eq = arg.IndexOf('=');
-            var key = eq > 0 ? arg[..eq] : arg;
-            if (Switches.TryGetValue(key, out var mapped))
-            {
-                var value = eq > 0 ? arg[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{key} needs a value");
-                result.Add($"--{mapped}={value}");
-                continue;
-            }
-            result.Add(arg);
-        }
-        return [.. result];
-    }
+        ["--no-demo"] = [$"{Section}:Demo=false"],
+        ["--no-grpc"] = [$"{Section}:ServeGrpc=false"],
+        ["--replay"] = [$"{Section}:Replay=true", $"{Section}:Demo=false"],
+    };
+
+    /// <summary>Rewrites the documented switches and flags into configuration keys.</summary>
+    public static string[] NormaliseArgs(string[] args) => Scheduler.Api.Hosting.CommandLineSwitches.Normalise(args, Switches, Flags);
 }
