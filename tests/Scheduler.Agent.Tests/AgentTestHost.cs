@@ -1,8 +1,6 @@
 namespace Scheduler.Agent.Tests;
 
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf.WellKnownTypes;
@@ -51,7 +49,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "agent-tests-" + Guid.NewGuid().ToString("N")[..8]);
         var time = new FakeTimeProvider(Start);
-        var ports = FreePorts(4);
+        var ports = LoopbackPorts.Free(4);
         var app = SchedulerApp.Build(
         [
             "--no-demo", "--data-dir", Path.Combine(root, "data"),
@@ -166,12 +164,4 @@ internal sealed class AgentTestHost : IAsyncDisposable
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }

@@ -20,7 +20,7 @@ public sealed class DashboardTests
         Skip.IfNot(File.Exists(binary),
             $"the Aspire dashboard (NuGet Aspire.Dashboard.Sdk.linux-x64 {PackageVersion}) is not restored at {binary}; run: dotnet restore tools/dashboard/Dashboard.csproj");
 
-        var ports = SchedulerHost.FreePorts(2);
+        var ports = Scheduler.Host.Hosting.LoopbackPorts.Free(2);
         var (uiPort, otlpPort) = (ports[0], ports[1]);
         using var dashboard = Process.Start(new ProcessStartInfo(binary)
         {

@@ -1,7 +1,5 @@
 namespace Scheduler.Api.Tests;
 
-using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -67,7 +65,7 @@ public sealed class SchedulerHost : IAsyncDisposable
 
     public static async Task<SchedulerHost> StartAsync(string dataDir, FakeTimeProvider time, Action<WebApplicationBuilder>? configure = null)
     {
-        var ports = FreePorts(4);
+        var ports = LoopbackPorts.Free(4);
         var app = SchedulerApp.Build(
         [
             "--no-demo", "--data-dir", dataDir,
@@ -115,15 +113,6 @@ public sealed class SchedulerHost : IAsyncDisposable
             try { Directory.Delete(_ownedDataDir, recursive: true); } catch (IOException) { }
     }
 
-    /// <summary>Loopback ports free right now (bound, read, released).</summary>
-    internal static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }
 
 /// <summary>One host shared by the API tests; each test uses its own tenant and request ids.</summary>

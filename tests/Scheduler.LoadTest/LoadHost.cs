@@ -3,8 +3,6 @@ namespace Scheduler.LoadTest;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
@@ -65,7 +63,7 @@ internal sealed class LoadHost : IAsyncDisposable
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-load-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
-        var ports = FreePorts(4);
+        var ports = LoopbackPorts.Free(4);
         // The content root is the empty data directory: no appsettings.json is picked up, every setting is a default
         // or given here.
         string[] args =
@@ -103,14 +101,6 @@ internal sealed class LoadHost : IAsyncDisposable
         catch (IOException ex) { Console.Error.WriteLine($"could not delete {_dataDir}: {ex.Message}"); }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }
 
 /// <summary>

@@ -32,7 +32,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(_dir, "server.crt"), server.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_dir, "server.key"), server.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(_dir, "plant-ca.crt"), _certificates.PlantCa.ExportCertificatePem());
-        _tlsPort = SchedulerHost.FreePorts(1)[0];
+        _tlsPort = Scheduler.Host.Hosting.LoopbackPorts.Free(1)[0];
         _host = await SchedulerHost.StartFreshAsync(builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Scheduler:Tls:Port"] = _tlsPort.ToString(),
