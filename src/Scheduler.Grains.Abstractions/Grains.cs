@@ -147,6 +147,13 @@ public interface IDispatcherGrain : IGrainWithStringKey
 
     Task<TickReport> TickAsync(RegionTick tick);
 
+    /// <summary>
+    /// A site's green supply rose notably since it last told the dispatcher: waiting jobs may fit now, so a round of
+    /// starts runs at once instead of at the next tick (prompt dispatch). One-way: the site never waits for a round.
+    /// </summary>
+    [AlwaysInterleave, OneWay]
+    Task SupplyRoseAsync(SiteSupplyRise rise);
+
     /// <summary>Switches the region to a named policy (see PolicyOptions.PolicyNames); unknown names are refused.</summary>
     Task SetPolicyAsync(string name);
 

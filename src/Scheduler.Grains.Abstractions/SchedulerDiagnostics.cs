@@ -26,6 +26,7 @@ public static class SchedulerDiagnostics
     public const string JobSpan = "scheduler.job";
     public const string DecisionSpan = "scheduler.decision";
     public const string TickSpan = "scheduler.tick";
+    public const string PromptRoundSpan = "scheduler.round.prompt";
     public const string SiteStepSpan = "scheduler.site.step";
     public const string TelemetrySampleSpan = "scheduler.telemetry.sample";
 
@@ -35,6 +36,7 @@ public static class SchedulerDiagnostics
         public const string JobId = "scheduler.job.id";
         public const string Tenant = "scheduler.tenant";
         public const string Region = "scheduler.region";
+        public const string Trigger = "scheduler.round.trigger";
         public const string Site = "scheduler.site";
         public const string Plant = "scheduler.plant";
         public const string DecisionKind = "scheduler.decision.kind";

@@ -31,21 +31,39 @@ public sealed class DispatcherGrainState
 
 /// <summary>
 /// One region's dispatcher. Each tick: step every site, forward progress to the jobs, reconcile sites with the job
-/// records, then run the pure policy on a fresh snapshot and apply its decisions through the job grains.
+/// records, then run the pure policy on a fresh snapshot and apply its decisions through the job grains. Between ticks
+/// (prompt dispatch), a new job or a site's supply rise runs a round of starts at once on the last tick's picture.
 /// </summary>
+/// <remarks>
+/// A prompt round runs detached on the grain's scheduler, so it interleaves with the tick's steps and progress; the
+/// round gate keeps any two rounds (prompt or the tick's) apart. It starts only queued and paused jobs, which no step
+/// reports progress for, and the tick's reconcile skips the jobs it started while the steps were out.
+/// </remarks>
 public sealed partial class DispatcherGrain(
     [PersistentState("dispatcher")] IPersistentState<DispatcherGrainState> state,
     IOptions<PolicyOptions> policy,
     IOptions<SchedulerOptions> options,
+    SchedulerClock clock,
     SchedulerMetrics metrics,
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private Dispatcher _dispatcher = null!;
     private JobCatalog _catalog = null!;
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
+
+    // Prompt dispatch.
+    private readonly SemaphoreSlim _roundGate = new(1, 1);
+    private RegionTick? _region;
+    private readonly Dictionary<string, SiteSupplyRise> _rises = new(StringComparer.Ordinal);
+    private DateTimeOffset? _promptTriggeredAt;
+    private string _promptTrigger = "";
+    private bool _promptQueued;
+    /// <summary>Jobs a prompt round started while the tick's steps were out, with their site; null outside that window.</summary>
+    private Dictionary<string, string>? _startedDuringSteps;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -91,16 +109,80 @@ public sealed partial class DispatcherGrain(
     /// </remarks>
     public async Task TrackAsync(JobRecord job)
     {
-        if (!_catalog.Contains(job.State.Id) || job.State.IsTerminal) Track(job);
+        var receivedAt = DateTimeOffset.UtcNow;
+        var isNew = !_catalog.Contains(job.State.Id);
+        if (isNew || job.State.IsTerminal) Track(job);
         await _catalog.PersistAsync(job.State.Id);
+        // Once it is in the stored catalogue: a job placed before that could run where a restarted dispatcher never looks.
+        if (isNew && _waiting.Contains(job.State.Id)) TriggerPromptRound("job", receivedAt);
+    }
+
+    public Task SupplyRoseAsync(SiteSupplyRise rise)
+    {
+        if (_region is null || !_region.SiteIds.Contains(rise.SiteId)) return Task.CompletedTask;
+        _rises[rise.SiteId] = rise;
+        if (_waiting.Count > 0) TriggerPromptRound("supply", rise.ReceivedAt);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Asks for a prompt round; triggers that arrive before it starts are served by the same round.</summary>
+    private void TriggerPromptRound(string trigger, DateTimeOffset receivedAt)
+    {
+        if (!options.Value.PromptDispatch || _region is null) return;
+        if (_promptTriggeredAt is not { } earlier || receivedAt < earlier)
+        {
+            _promptTriggeredAt = receivedAt;
+            _promptTrigger = trigger;
+        }
+        if (_promptQueued) return;
+        _promptQueued = true;
+        // Detached on the grain's scheduler: it must not hold up the call that triggered it, nor wait for the tick's steps.
+        _ = PromptRoundAsync();
+    }
+
+    private async Task PromptRoundAsync()
+    {
+        await _roundGate.WaitAsync();
+        try
+        {
+            _promptQueued = false;
+            var (triggeredAt, trigger) = (_promptTriggeredAt ?? DateTimeOffset.UtcNow, _promptTrigger);
+            _promptTriggeredAt = null;
+            if (_waiting.Count == 0 || _lastTick is null) return;
+            using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.PromptRoundSpan);
+            span?.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
+            span?.SetTag(SchedulerDiagnostics.Tags.Trigger, trigger);
+            var now = clock.GetUtcNow();
+            // The sites as the last tick left them, with the supply they have told of since.
+            var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
+            var plan = await DecideAsync(now, sites, _region!.Links, RoundScope.StartsOnly);
+            var touched = new HashSet<string>(StringComparer.Ordinal);
+            await ApplyAsync(plan, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
+                _ => (DateTimeOffset.UtcNow - triggeredAt).TotalMilliseconds, touched);
+            if (_startedDuringSteps is { } duringSteps)
+                foreach (var d in plan.Decisions) duringSteps[d.JobId] = d.ToSiteId;
+            await RecordDeferralsAsync(plan.Deferrals, span, now);
+        }
+        catch (Exception ex)
+        {
+            // The next trigger or tick tries again; nothing was half-applied that the tick's reconcile does not repair.
+            LogPromptRoundFailed(ex);
+        }
+        finally
+        {
+            _roundGate.Release();
+        }
     }
 
     public async Task<TickReport> TickAsync(RegionTick tick)
     {
+        var started = Stopwatch.GetTimestamp();
         var now = tick.Now;
         var region = this.GetPrimaryKeyString();
         using var tickSpan = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.TickSpan);
         tickSpan?.SetTag(SchedulerDiagnostics.Tags.Region, region);
+        var stepsStartedAt = DateTimeOffset.UtcNow;
+        _startedDuringSteps = new Dictionary<string, string>(StringComparer.Ordinal);
         var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now)));
         foreach (var report in reports) metrics.SiteStepped(report.Status);
 
@@ -116,19 +198,61 @@ public sealed partial class DispatcherGrain(
         }
         foreach (var record in await Task.WhenAll(updates)) Track(record);
 
-        var changedSites = await ReconcileAsync(reports.Select(r => r.Status).ToList());
+        await _roundGate.WaitAsync();
+        try
+        {
+            var startedDuringSteps = _startedDuringSteps;
+            _startedDuringSteps = null;
+            var statuses = reports.Select(r => r.Status).ToList();
+            var changedSites = await ReconcileAsync(statuses, startedDuringSteps);
+            changedSites.UnionWith(startedDuringSteps.Values);
 
+            var plan = await DecideAsync(now, statuses, tick.Links, RoundScope.Full);
+            var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
+            var applied = await ApplyAsync(plan, sites, tickSpan, now, "tick", d => DecisionLatencyMilliseconds(d, sites), changedSites);
+
+            await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
+            metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
+            // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
+            await _catalog.PersistAllAsync();
+            // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
+            // a decision touched are read again; the others are as their step reported them.
+            var after = await Task.WhenAll(reports.Select(async r => changedSites.Contains(r.Status.Spec.Id)
+                ? await GrainFactory.GetGrain<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
+                : r.Status));
+            _lastTick = new TickReport(now, applied, _active.Count, after);
+            _region = tick;
+            // A rise told before the steps began is in the steps' reports already.
+            foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
+            metrics.TickCompleted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return _lastTick;
+        }
+        finally
+        {
+            _roundGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs the policy on the sites given and the live jobs. The policy is pure and reads only the snapshot: it runs off
+    /// the grain's turn, so that creates and cancels (TrackAsync interleaves) are not held up behind its CPU work.
+    /// </summary>
+    private Task<DispatchPlan> DecideAsync(DateTimeOffset now, IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
+    {
         var snapshot = new FleetSnapshot(now,
-            reports.Select(r => new SiteSnapshot(r.Status.Spec, r.Status.GreenSupplyMegawatts, r.Status.OutsideCelsius,
-                r.Status.StateOfChargeMegawattHours, r.Status.Forecast, r.Status.Executor?.Available ?? true)).ToList(),
-            tick.Links,
+            sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours, s.Forecast,
+                s.Executor?.Available ?? true)).ToList(),
+            links,
             _active.Values.ToList());
-        // The policy is pure and reads only the snapshot: it runs off the grain's turn, so that creates and cancels
-        // (TrackAsync interleaves) are not held up behind the round's longest piece of CPU work.
         var dispatcher = _dispatcher;
-        var plan = await Task.Run(() => dispatcher.Decide(snapshot));
+        return Task.Run(() => dispatcher.Decide(snapshot, scope));
+    }
 
-        var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
+    /// <summary>Applies a round's decisions through the job grains, in order; one refused leaves the others standing.</summary>
+    /// <param name="changedSites">Gets every site a decision touched.</param>
+    private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round, DateTimeOffset now,
+        string trigger, Func<Decision, double> latencyMilliseconds, HashSet<string> changedSites)
+    {
         var applied = new List<Decision>(plan.Decisions.Count);
         foreach (var decision in plan.Decisions)
         {
@@ -138,12 +262,12 @@ public sealed partial class DispatcherGrain(
             var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
                 ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.Spec.GridPriceCnyPerKilowattHour, to.Spec.GridCarbonKgPerKilowattHour)
                 : default;
-            using var span = StartDecisionSpan(decision, tickSpan, sites);
+            using var span = StartDecisionSpan(decision, round, sites);
             try
             {
                 Track(await job.ApplyAsync(decision, cost, now));
                 applied.Add(decision);
-                metrics.DecisionApplied(decision, DecisionLatencyMilliseconds(decision, sites));
+                metrics.DecisionApplied(decision, latencyMilliseconds(decision), trigger);
                 LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
             }
             catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
@@ -154,18 +278,7 @@ public sealed partial class DispatcherGrain(
                 if (await job.GetAsync() is { } current) Track(current);
             }
         }
-
-        await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
-        metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
-        // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
-        await _catalog.PersistAllAsync();
-        // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
-        // a decision touched are read again; the others are as their step reported them.
-        var after = await Task.WhenAll(reports.Select(async r => changedSites.Contains(r.Status.Spec.Id)
-            ? await GrainFactory.GetGrain<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
-            : r.Status));
-        _lastTick = new TickReport(now, applied, _active.Count, after);
-        return _lastTick;
+        return applied;
     }
 
     /// <summary>
@@ -287,7 +400,8 @@ public sealed partial class DispatcherGrain(
     /// command is idempotent), and a site holding a job bound elsewhere, or finished, lets it go.
     /// </summary>
     /// <returns>The sites that were sent a command.</returns>
-    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites)
+    /// <param name="startedDuringSteps">Jobs a prompt round started after the sites reported: no site shows them yet.</param>
+    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, Dictionary<string, string> startedDuringSteps)
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
@@ -303,7 +417,7 @@ public sealed partial class DispatcherGrain(
                 if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
-            foreach (var job in _active.Values.Where(j => j.HoldsGpus && j.SiteId == site.Spec.Id && !held.ContainsKey(j.Id)))
+            foreach (var job in _active.Values.Where(j => j.HoldsGpus && j.SiteId == site.Spec.Id && !held.ContainsKey(j.Id) && !startedDuringSteps.ContainsKey(j.Id)))
                 commands.Add(grain.StartJobAsync(new JobAssignment(job, job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
@@ -326,6 +440,8 @@ public sealed partial class DispatcherGrain(
         if (known is not null && known.State.IsTerminal && !job.IsTerminal) return;
         var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
         if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
+        if (job.Status is JobStatus.Queued or JobStatus.Paused) _waiting.Add(job.Id);
+        else _waiting.Remove(job.Id);
         if (job.IsTerminal)
         {
             _active.Remove(job.Id);
@@ -343,6 +459,9 @@ public sealed partial class DispatcherGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Decision {Kind} for job {JobId} refused: {Why}")]
     private partial void LogDecisionRefused(DecisionKind kind, string jobId, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Prompt dispatch round failed; the next trigger or tick tries again")]
+    private partial void LogPromptRoundFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciled {Count} site/job mismatches")]
     private partial void LogReconciled(int count);

@@ -52,6 +52,9 @@ public sealed class SiteGrain(
     private SiteGrainState S => state.State;
     private TaskCompletionSource _agentCommandsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The lowest green supply since the dispatcher last heard it (a step or a rise), MW; a rise is measured from it.</summary>
+    private double _supplyLowSinceTold = double.PositiveInfinity;
+
     private ISiteExecutor Executor => S.Agent is { } agent ? Agent(agent) : ClockExecutor.Instance;
 
     private AgentExecutor Agent(SiteAgentState agent) => new(agent, options.Value.AgentReconnectGrace, SignalAgentCommands);
@@ -90,7 +93,23 @@ public sealed class SiteGrain(
             if (S.Plants.TryGetValue(output.PlantId, out var latest) && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
             S.Plants[output.PlantId] = output;
         }
+        if (options.Value.PromptDispatch && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Tells the dispatcher when supply rose notably above its low since the dispatcher last heard it.</summary>
+    private void TellRise(SiteSpec spec, DateTimeOffset receivedAt)
+    {
+        var (supply, _, _) = Supply(clock.GetUtcNow());
+        var nameplate = 0.0;
+        foreach (var p in S.Plants.Values) nameplate += p.NameplateMegawatts;
+        if (supply - _supplyLowSinceTold < options.Value.SupplyRiseFraction * nameplate)
+        {
+            _supplyLowSinceTold = Math.Min(_supplyLowSinceTold, supply);
+            return;
+        }
+        _supplyLowSinceTold = supply;
+        GrainFactory.GetGrain<IDispatcherGrain>(spec.Region).SupplyRoseAsync(new SiteSupplyRise(spec.Id, supply, receivedAt)).Ignore();
     }
 
     public async Task<SiteStepReport> StepAsync(DateTimeOffset now)
@@ -99,7 +118,7 @@ public sealed class SiteGrain(
         if (S.SteppedAt is not { } from || now <= from)
         {
             S.SteppedAt ??= now;
-            return new SiteStepReport(Status(now), [], []);
+            return new SiteStepReport(Told(Status(now)), [], []);
         }
 
         using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.SiteStepSpan);
@@ -154,7 +173,14 @@ public sealed class SiteGrain(
 
         S.SteppedAt = now;
         await state.WriteStateAsync();
-        return new SiteStepReport(Status(now), progress, landed, lost.Count == 0 ? null : lost);
+        return new SiteStepReport(Told(Status(now)), progress, landed, lost.Count == 0 ? null : lost);
+    }
+
+    /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise is measured from.</summary>
+    private SiteStatus Told(SiteStatus status)
+    {
+        _supplyLowSinceTold = status.GreenSupplyMegawatts;
+        return status;
     }
 
     public async Task StartJobAsync(JobAssignment assignment)

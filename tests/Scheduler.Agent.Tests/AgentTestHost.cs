@@ -55,7 +55,7 @@ internal sealed class AgentTestHost : IAsyncDisposable
             "--no-demo", "--data-dir", Path.Combine(root, "data"),
             "--grpc-port", ports[0].ToString(CultureInfo.InvariantCulture), "--http-port", ports[1].ToString(CultureInfo.InvariantCulture),
             "--silo-port", ports[2].ToString(CultureInfo.InvariantCulture), "--gateway-port", ports[3].ToString(CultureInfo.InvariantCulture),
-            "--Scheduler:AutoTick=false", "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
+            "--Scheduler:AutoTick=false", "--Scheduler:PromptDispatch=false", "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
         ], builder => builder.Services.AddSingleton(new SchedulerClock(time)));
         await app.StartAsync();
         return new AgentTestHost(app, ports[0], time, root);

@@ -71,7 +71,7 @@ public sealed class SchedulerHost : IAsyncDisposable
             "--no-demo", "--data-dir", dataDir,
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
-            "--Scheduler:AutoTick=false", "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
+            "--Scheduler:AutoTick=false", "--Scheduler:PromptDispatch=false", "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
         ], builder =>
         {
             builder.Services.AddSingleton(new SchedulerClock(time));

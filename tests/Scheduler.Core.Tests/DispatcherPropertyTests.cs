@@ -47,14 +47,16 @@ public class DispatcherPropertyTests
         return new FleetSnapshot(T0, snapshots, links, jobs);
     }
 
-    [Fact]
-    public void Decide_NeverOverCommitsASite_NorBindsAJobTwice_ForRandomFleets()
+    [Theory]
+    [InlineData(RoundScope.Full)]
+    [InlineData(RoundScope.StartsOnly)]
+    public void Decide_NeverOverCommitsASite_NorBindsAJobTwice_ForRandomFleets(RoundScope scope)
     {
         Gen.Int.Sample(seed =>
         {
             var fleet = RandomFleet(seed);
             // One dispatcher per sample: a dispatcher is not thread-safe and CsCheck samples in parallel.
-            var plan = new Dispatcher(new PolicyOptions()).Decide(fleet);
+            var plan = new Dispatcher(new PolicyOptions()).Decide(fleet, scope);
 
             // One decision per job at most, and each is a legal transition for the job's state.
             Assert.Equal(plan.Decisions.Count, plan.Decisions.Select(d => d.JobId).Distinct().Count());
@@ -110,5 +112,27 @@ public class DispatcherPropertyTests
 
         // The generator must exercise every kind of decision, or the properties above prove little.
         Assert.All(Enum.GetValues<DecisionKind>(), k => Assert.True(seen.GetValueOrDefault(k) > 0, $"no {k} decision in 1,000 fleets"));
+    }
+
+    [Fact]
+    public void AStartsOnlyRound_LeavesRunningJobsAlone_AndStartsWhatAFullRoundWouldStartWhereNoSiteIsShort()
+    {
+        Gen.Int.Sample(seed =>
+        {
+            var fleet = RandomFleet(seed);
+            var starts = new Dispatcher(new PolicyOptions()).Decide(fleet, RoundScope.StartsOnly);
+
+            var jobs = fleet.Jobs.ToDictionary(j => j.Id);
+            Assert.All(starts.Decisions, d =>
+            {
+                Assert.True(d.Kind is DecisionKind.Place or DecisionKind.Resume, $"seed {seed}: a starts-only round decided {d.Kind} for {d.JobId}");
+                Assert.True(jobs[d.JobId].Status is JobStatus.Queued or JobStatus.Paused, $"seed {seed}: {d.JobId} was {jobs[d.JobId].Status}");
+            });
+
+            // Where no site is short of power nothing relocates or pauses, so both rounds are the same round.
+            var full = new Dispatcher(new PolicyOptions()).Decide(fleet);
+            if (full.Decisions.All(d => d.Kind is DecisionKind.Place or DecisionKind.Resume))
+                Assert.Equal(full.Decisions.Select(d => (d.JobId, d.ToSiteId)), starts.Decisions.Select(d => (d.JobId, d.ToSiteId)));
+        }, iter: 1000);
     }
 }

@@ -9,10 +9,13 @@ using Scheduler.Grains.Hosting;
 
 /// <summary>
 /// A two-silo in-process cluster with in-memory storage. The fleet clock is off: tests tick explicitly, on one fake
-/// clock shared by both silos, so every step is a deliberate phase of the test.
+/// clock shared by both silos, so every step is a deliberate phase of the test. Prompt dispatch is off too, so rounds
+/// happen only on those ticks (<see cref="PromptDispatchClusterFixture"/> has it on).
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
+    protected virtual bool PromptDispatch => false;
+
     public static readonly DateTimeOffset Start = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
 
     public FakeTimeProvider Time { get; } = new(Start);
@@ -30,6 +33,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.AddSchedulerGrains(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Scheduler:AutoTick"] = "false",
+                ["Scheduler:PromptDispatch"] = PromptDispatch ? "true" : "false",
                 ["Scheduler:PlantStaleAfter"] = "00:30:00",
             }).Build());
         });
@@ -45,4 +49,16 @@ public sealed class ClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+/// <summary>The same cluster with prompt dispatch on: a new job or a supply rise runs a round of starts between ticks.</summary>
+public sealed class PromptDispatchClusterFixture : ClusterFixture
+{
+    protected override bool PromptDispatch => true;
+}
+
+[CollectionDefinition(Name)]
+public sealed class PromptDispatchClusterCollection : ICollectionFixture<PromptDispatchClusterFixture>
+{
+    public const string Name = "prompt-dispatch cluster";
 }

@@ -19,6 +19,9 @@ internal sealed record ScaleResult(
     double DecisionLatencyP99Ms,
     double DecisionLatencyP999Ms,
     double DecisionLatencyMaxMs,
+    long Ticks,
+    double TickP50Ms,
+    double TickP99Ms,
     int? MemoryJobsTarget,
     JobCreateResult? MemoryJobsCreate,
     JobCounts? JobsAtMemoryReading,
@@ -29,7 +32,7 @@ internal sealed record ScaleResult(
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
-        double.NaN, 0, double.NaN, double.NaN, double.NaN, double.NaN, null, null, null, null, null, null, [problem]);
+        double.NaN, 0, double.NaN, double.NaN, double.NaN, double.NaN, 0, double.NaN, double.NaN, null, null, null, null, null, null, [problem]);
 }
 
 /// <summary>
@@ -61,7 +64,7 @@ internal static class ScalePhase
         JobCreateResult active, memory = null!;
         double settleSeconds;
         JobCounts atWindow, atMemory = null!;
-        double[] latencies;
+        double[] latencies, ticks;
         double windowSeconds;
         double? residentMiB = null, heapMiB = null;
         try
@@ -82,13 +85,15 @@ internal static class ScalePhase
             Console.Error.WriteLine($"   settled after {settleSeconds:0.0} s: {atWindow.Running:N0} running, {atWindow.Queued:N0} queued; reading decision latency for {options.ScaleSeconds:0} s");
 
             using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency"))
+            using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration"))
             {
                 var window = Stopwatch.GetTimestamp();
                 await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
                 windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
                 latencies = recorder.Sorted();
+                ticks = tickRecorder.Sorted();
             }
-            Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms");
+            Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
 
             if (options.MemoryJobs > 0)
             {
@@ -113,6 +118,7 @@ internal static class ScalePhase
         return new ScaleResult(options.Sites, options.Plants, options.ActiveJobs, active, Math.Round(settleSeconds, 1), atWindow, Math.Round(windowSeconds, 1),
             latencies.Length, JobCreateScenario.Percentile(latencies, 0.50), JobCreateScenario.Percentile(latencies, 0.99),
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
+            ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
             residentMiB, heapMiB, telemetry, problems);
     }

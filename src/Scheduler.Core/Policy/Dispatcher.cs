@@ -3,6 +3,16 @@ namespace Scheduler.Core.Policy;
 using System.Globalization;
 using Scheduler.Core.Lifecycle;
 
+/// <summary>What a round may decide.</summary>
+public enum RoundScope
+{
+    /// <summary>All five phases: starts, relocations and pauses.</summary>
+    Full,
+
+    /// <summary>Only starts: urgent jobs, resumes and placements.</summary>
+    StartsOnly,
+}
+
 /// <summary>
 /// The scheduling policy of one region: reads a <see cref="FleetSnapshot"/>, returns a <see cref="DispatchPlan"/>.
 /// Pure business logic; the caller applies the decisions. Not thread-safe (it reuses scratch buffers).
@@ -42,13 +52,22 @@ public sealed class Dispatcher
 
     public PolicyOptions Options => _options;
 
-    public DispatchPlan Decide(FleetSnapshot fleet)
+    /// <param name="fleet">The region as it is now.</param>
+    /// <param name="scope">
+    /// <see cref="RoundScope.StartsOnly"/> skips relocation and pauses: a round that only gives waiting jobs GPUs, for
+    /// a new job or a site's supply rise between ticks. It touches no running job, so no progress report in flight
+    /// can race it.
+    /// </param>
+    public DispatchPlan Decide(FleetSnapshot fleet, RoundScope scope = RoundScope.Full)
     {
         var round = new Round(fleet, _options);
         // Jobs that cannot wait (near their deadline, not interruptible) get GPUs before anything moves in.
         Start(round, [.. round.Paused.Concat(round.Queued).Where(j => !round.CanWait(j))]);
-        if (_options.GreenAware) Relocate(round);
-        Pause(round);
+        if (scope == RoundScope.Full)
+        {
+            if (_options.GreenAware) Relocate(round);
+            Pause(round);
+        }
         Start(round, [.. round.Paused.Where(j => !round.Handled(j))]);
         Start(round, [.. round.Queued.Where(j => !round.Handled(j))]);
         return new DispatchPlan(round.Decisions, round.Deferrals);

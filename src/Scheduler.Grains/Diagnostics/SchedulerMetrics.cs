@@ -17,6 +17,7 @@ public sealed class SchedulerMetrics
     private readonly Counter<long> _samples;
     private readonly Histogram<double> _ingestLag;
     private readonly Histogram<double> _decisionLatency;
+    private readonly Histogram<double> _tickDuration;
 
     public SchedulerMetrics(IMeterFactory meters)
     {
@@ -24,7 +25,8 @@ public sealed class SchedulerMetrics
         _decisions = meter.CreateCounter<long>("scheduler.decisions", "{decision}", "Dispatch decisions applied, by kind and reason");
         _samples = meter.CreateCounter<long>("scheduler.telemetry.samples", "{sample}", "Generation samples, by result (accepted, rejected)");
         _ingestLag = meter.CreateHistogram<double>("scheduler.telemetry.ingest_lag", "s", "Scheduler time at receipt minus the sample's event time");
-        _decisionLatency = meter.CreateHistogram<double>("scheduler.decision.latency", "ms", "Real time from the newest telemetry sample of the sites involved to the decision");
+        _decisionLatency = meter.CreateHistogram<double>("scheduler.decision.latency", "ms", "Real time from what triggered the decision to the decision applied: the new job or the supply-raising sample (prompt dispatch), or the newest sample of the sites involved (tick)");
+        _tickDuration = meter.CreateHistogram<double>("scheduler.tick.duration", "ms", "Real time one region's tick took: steps, progress, reconcile, the policy round and its decisions");
         Gauge(meter, "scheduler.site.green_supply", "MW", s => s.GreenSupplyMegawatts);
         Gauge(meter, "scheduler.site.load", "MW", s => s.LoadMegawatts);
         Gauge(meter, "scheduler.site.battery", "MW", s => s.BatteryMegawatts);
@@ -42,12 +44,16 @@ public sealed class SchedulerMetrics
     public void JobsCounted(string region, IEnumerable<JobStatus> statuses) =>
         _jobsByRegion[region] = statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
 
-    public void DecisionApplied(Decision decision, double latencyMilliseconds)
+    /// <param name="trigger">What started the round: <c>tick</c>, or for prompt dispatch <c>job</c> or <c>supply</c>.</param>
+    public void DecisionApplied(Decision decision, double latencyMilliseconds, string trigger)
     {
         _decisions.Add(1, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.DecisionKind, decision.Kind.ToString()),
             new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Reason, decision.Reason));
-        if (double.IsFinite(latencyMilliseconds)) _decisionLatency.Record(latencyMilliseconds);
+        if (double.IsFinite(latencyMilliseconds))
+            _decisionLatency.Record(latencyMilliseconds, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Trigger, trigger));
     }
+
+    public void TickCompleted(double milliseconds) => _tickDuration.Record(milliseconds);
 
     public void SampleReceived(bool accepted, double lagSeconds)
     {

@@ -13,6 +13,20 @@ public sealed class SchedulerOptions
     /// <summary>Whether the silo ticks the fleet on its own. Replay turns this off and ticks explicitly. Default: true.</summary>
     public bool AutoTick { get; set; } = true;
 
+    /// <summary>
+    /// Prompt dispatch: between ticks, a new job, or a site whose green supply rose by <see cref="SupplyRiseFraction"/>,
+    /// starts a round at once that only starts waiting jobs (relocations and pauses stay with the tick, which also
+    /// accounts progress). Replay turns it off: there, rounds happen only on its ticks. Default: true.
+    /// </summary>
+    public bool PromptDispatch { get; set; } = true;
+
+    /// <summary>
+    /// How far a site's green supply must rise above the lowest it has been since it last told its dispatcher, as a
+    /// fraction of its plants' nameplate, before it tells it again. Smaller is quicker but calls the dispatcher more
+    /// often. Default: 0.02.
+    /// </summary>
+    public double SupplyRiseFraction { get; set; } = 0.02;
+
     /// <summary>A plant whose last sample is older than this (in scheduler time) counts as 0 MW. Default: 2 minutes.</summary>
     public TimeSpan PlantStaleAfter { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -57,6 +71,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
         if (o.AgentReconnectGrace < TimeSpan.Zero) errors.Add($"Scheduler:AgentReconnectGrace must be >= 0, was {o.AgentReconnectGrace}");
+        if (!(o.SupplyRiseFraction is > 0 and <= 1)) errors.Add($"Scheduler:SupplyRiseFraction must be within (0, 1], was {o.SupplyRiseFraction}");
         if (o.JobCatalogPageSize is < 1 or > 100_000) errors.Add($"Scheduler:JobCatalogPageSize must be within [1, 100000], was {o.JobCatalogPageSize}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

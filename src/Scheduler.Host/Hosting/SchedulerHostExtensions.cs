@@ -33,7 +33,11 @@ public static class SchedulerHostExtensions
         if (options.Replay)
         {
             builder.Services.AddSingleton(new SchedulerClock(new ReplayClock()));
-            builder.Services.PostConfigure<SchedulerOptions>(o => o.AutoTick = false);
+            builder.Services.PostConfigure<SchedulerOptions>(o =>
+            {
+                o.AutoTick = false;
+                o.PromptDispatch = false;
+            });
         }
         else if (options.EffectiveSpeed != 1)
         {

@@ -1,0 +1,116 @@
+namespace Scheduler.Grains.Tests;
+
+using System.Diagnostics.Metrics;
+using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Policy;
+
+/// <summary>Between ticks, a new job or a site's supply rise gets a round of starts at once (prompt dispatch).</summary>
+[Collection(PromptDispatchClusterCollection.Name)]
+public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMinutes(15);
+
+    [Fact]
+    public async Task ANewJob_IsPlacedWithoutATick_AndTheNextTickLeavesItWhereItIs()
+    {
+        var fleet = new TestFleet(fixture);
+        var dark = await fleet.AddSiteAsync("dark");
+        var windy = await fleet.AddSiteAsync("windy");
+        await fleet.ReportAsync(dark, 0);
+        await fleet.ReportAsync(windy, 5);
+        await fleet.TickAsync(Step); // the dispatcher's first picture of the region
+        using var latencies = new DecisionLatencies();
+
+        await fleet.SubmitAsync(fleet.Job("j"));
+
+        var job = await UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
+        Assert.Equal(windy, job.State.SiteId);
+        Assert.Equal(["created", "placed"], job.History.Select(e => e.Kind));
+        Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
+        var latency = Assert.Single(latencies.Of("job"));
+        Assert.True(latency >= 0 && double.IsFinite(latency), $"latency {latency} ms");
+
+        // The tick finds the job where the prompt round put it: no second decision, one site holds it.
+        var tick = await fleet.TickAsync(Step);
+        Assert.DoesNotContain(tick.Decisions, d => d.JobId == job.State.Id);
+        Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
+        Assert.Equal(["created", "placed"], (await fleet.JobAsync("j")).History.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task AWaitingJob_StartsWhenASamplesRaisesASitesSupply_WithoutATick()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("calm");
+        await fleet.ReportAsync(site, 0);
+        await fleet.TickAsync(Step);
+        await fleet.SubmitAsync(fleet.Job("waits", interruptible: true, deadlineIn: TimeSpan.FromHours(48)));
+        var waiting = await UntilAsync(() => fleet.JobAsync("waits"), j => j.History.Any(e => e.Kind == "deferred"));
+        Assert.Equal(JobStatus.Queued, waiting.State.Status);
+
+        // The wind rises: the plant's sample reaches the site, the site tells the dispatcher, the job starts.
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        await fleet.ReportAsync(site, 5);
+
+        var job = await UntilAsync(() => fleet.JobAsync("waits"), j => j.State.Status == JobStatus.Running);
+        Assert.Equal(site, job.State.SiteId);
+        var placed = Assert.Single(job.History, e => e.Kind == "placed");
+        Assert.Equal(DecisionReasons.GreenSurplus, placed.Reason);
+    }
+
+    [Fact]
+    public async Task BeforeTheFirstTick_ANewJobWaitsForIt()
+    {
+        var fleet = new TestFleet(fixture);
+        var windy = await fleet.AddSiteAsync("windy");
+        await fleet.ReportAsync(windy, 5);
+
+        await fleet.SubmitAsync(fleet.Job("j"));
+        await Task.Delay(200);
+        Assert.Equal(JobStatus.Queued, (await fleet.JobAsync("j")).State.Status);
+
+        var tick = await fleet.TickAsync(Step);
+        Assert.Contains(tick.Decisions, d => d.JobId == fleet.Id("j") && d.Kind == DecisionKind.Place);
+    }
+
+    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Every decision latency the silos record while it lives (the silos run in this process).</summary>
+    private sealed class DecisionLatencies : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly List<(string? Trigger, double Milliseconds)> _values = [];
+
+        public DecisionLatencies()
+        {
+            _listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == SchedulerDiagnostics.SourceName && i.Name == "scheduler.decision.latency") l.EnableMeasurementEvents(i);
+            };
+            _listener.SetMeasurementEventCallback<double>((_, v, tags, _) =>
+            {
+                string? trigger = null;
+                foreach (var tag in tags) if (tag.Key == SchedulerDiagnostics.Tags.Trigger) trigger = tag.Value as string;
+                lock (_values) _values.Add((trigger, v));
+            });
+            _listener.Start();
+        }
+
+        /// <summary>The latencies of decisions whose round <paramref name="trigger"/> started (the other tests' ticks record theirs too).</summary>
+        public IReadOnlyList<double> Of(string trigger)
+        {
+            lock (_values) return [.. _values.Where(v => v.Trigger == trigger).Select(v => v.Milliseconds)];
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
