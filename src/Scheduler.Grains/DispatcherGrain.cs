@@ -35,9 +35,10 @@ public sealed class DispatcherGrainState
 /// (prompt dispatch), a new job or a site's supply rise runs a round of starts at once on the last tick's picture.
 /// </summary>
 /// <remarks>
-/// A prompt round runs detached on the grain's scheduler, so it interleaves with the tick's steps and progress; the
-/// round gate keeps any two rounds (prompt or the tick's) apart. It starts only queued and paused jobs, which no step
-/// reports progress for, and the tick's reconcile skips the jobs it started while the steps were out.
+/// A prompt round runs detached on the grain's scheduler, so it interleaves with the tick. It starts only queued and
+/// paused jobs, which no step reports progress for, and the tick's reconcile skips the jobs it started while the steps
+/// were out. Rounds decide on snapshots without waiting for each other; only applying is one round at a time (the
+/// apply gate), and a decision whose job or destination changed since its round's snapshot is dropped, not applied.
 /// </remarks>
 public sealed partial class DispatcherGrain(
     [PersistentState("dispatcher")] IPersistentState<DispatcherGrainState> state,
@@ -48,26 +49,31 @@ public sealed partial class DispatcherGrain(
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private Dispatcher _dispatcher = null!;
+    /// <summary>The prompt rounds' own policy instance: a dispatcher is not thread-safe, and they decide while a tick does.</summary>
+    private Dispatcher _promptDispatcher = null!;
     private JobCatalog _catalog = null!;
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+    /// <summary>GPUs held per site by the live jobs (running there, or arriving).</summary>
+    private readonly Dictionary<string, int> _heldGpus = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
 
     // Prompt dispatch.
-    private readonly SemaphoreSlim _roundGate = new(1, 1);
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
     private RegionTick? _region;
     private readonly Dictionary<string, SiteSupplyRise> _rises = new(StringComparer.Ordinal);
     private DateTimeOffset? _promptTriggeredAt;
     private string _promptTrigger = "";
-    private bool _promptQueued;
+    private bool _promptRunning;
     /// <summary>Jobs a prompt round started while the tick's steps were out, with their site; null outside that window.</summary>
     private Dictionary<string, string>? _startedDuringSteps;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _dispatcher = new Dispatcher(policy.Value.ForPolicy(state.State.Policy));
+        _promptDispatcher = new Dispatcher(_dispatcher.Options);
         if (state.State.CatalogPageSize == 0)
         {
             state.State.CatalogPageSize = options.Value.JobCatalogPageSize;
@@ -95,6 +101,7 @@ public sealed partial class DispatcherGrain(
     {
         // ForPolicy refuses an unknown name before anything changes.
         _dispatcher = new Dispatcher(policy.Value.ForPolicy(name));
+        _promptDispatcher = new Dispatcher(_dispatcher.Options);
         state.State.Policy = name;
         await state.WriteStateAsync();
     }
@@ -134,44 +141,51 @@ public sealed partial class DispatcherGrain(
             _promptTriggeredAt = receivedAt;
             _promptTrigger = trigger;
         }
-        if (_promptQueued) return;
-        _promptQueued = true;
+        if (_promptRunning) return;
+        _promptRunning = true;
         // Detached on the grain's scheduler: it must not hold up the call that triggered it, nor wait for the tick's steps.
-        _ = PromptRoundAsync();
+        _ = PromptRoundsAsync();
     }
 
-    private async Task PromptRoundAsync()
+    /// <summary>One prompt round after another while triggers keep coming, so prompt rounds never overlap.</summary>
+    private async Task PromptRoundsAsync()
     {
-        await _roundGate.WaitAsync();
         try
         {
-            _promptQueued = false;
-            var (triggeredAt, trigger) = (_promptTriggeredAt ?? DateTimeOffset.UtcNow, _promptTrigger);
-            _promptTriggeredAt = null;
-            if (_waiting.Count == 0 || _lastTick is null) return;
-            using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.PromptRoundSpan);
-            span?.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
-            span?.SetTag(SchedulerDiagnostics.Tags.Trigger, trigger);
-            var now = clock.GetUtcNow();
-            // The sites as the last tick left them, with the supply they have told of since.
-            var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
-            var plan = await DecideAsync(now, sites, _region!.Links, RoundScope.StartsOnly);
-            var touched = new HashSet<string>(StringComparer.Ordinal);
-            await ApplyAsync(plan, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
-                _ => (DateTimeOffset.UtcNow - triggeredAt).TotalMilliseconds, touched);
-            if (_startedDuringSteps is { } duringSteps)
-                foreach (var d in plan.Decisions) duringSteps[d.JobId] = d.ToSiteId;
-            await RecordDeferralsAsync(plan.Deferrals, span, now);
-        }
-        catch (Exception ex)
-        {
-            // The next trigger or tick tries again; nothing was half-applied that the tick's reconcile does not repair.
-            LogPromptRoundFailed(ex);
+            while (_promptTriggeredAt is { } triggeredAt)
+            {
+                var trigger = _promptTrigger;
+                _promptTriggeredAt = null;
+                try
+                {
+                    await PromptRoundAsync(triggeredAt, trigger);
+                }
+                catch (Exception ex)
+                {
+                    // The next trigger or tick tries again; a half-applied decision is what the tick's reconcile repairs.
+                    LogPromptRoundFailed(ex);
+                }
+            }
         }
         finally
         {
-            _roundGate.Release();
+            _promptRunning = false;
         }
+    }
+
+    private async Task PromptRoundAsync(DateTimeOffset triggeredAt, string trigger)
+    {
+        if (_waiting.Count == 0 || _lastTick is null || _region is null) return;
+        using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.PromptRoundSpan);
+        span?.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
+        span?.SetTag(SchedulerDiagnostics.Tags.Trigger, trigger);
+        var now = clock.GetUtcNow();
+        // The sites as the last tick left them, with the supply they have told of since.
+        var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
+        var (snapshot, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
+        await ApplyAsync(plan, snapshot, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
+            _ => (DateTimeOffset.UtcNow - triggeredAt).TotalMilliseconds, new HashSet<string>(StringComparer.Ordinal));
+        await RecordDeferralsAsync(plan.Deferrals, span, now);
     }
 
     public async Task<TickReport> TickAsync(RegionTick tick)
@@ -198,92 +212,126 @@ public sealed partial class DispatcherGrain(
         }
         foreach (var record in await Task.WhenAll(updates)) Track(record);
 
-        await _roundGate.WaitAsync();
-        try
-        {
-            var startedDuringSteps = _startedDuringSteps;
-            _startedDuringSteps = null;
-            var statuses = reports.Select(r => r.Status).ToList();
-            var changedSites = await ReconcileAsync(statuses, startedDuringSteps);
-            changedSites.UnionWith(startedDuringSteps.Values);
+        var statuses = reports.Select(r => r.Status).ToList();
+        // Reconcile decides what to send at once (no await before), so a prompt round after that cannot confuse it.
+        var startedDuringSteps = _startedDuringSteps;
+        var changedSites = ReconcileAsync(statuses, startedDuringSteps);
+        _startedDuringSteps = null;
+        var changed = await changedSites;
+        changed.UnionWith(startedDuringSteps.Values);
 
-            var plan = await DecideAsync(now, statuses, tick.Links, RoundScope.Full);
-            var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
-            var applied = await ApplyAsync(plan, sites, tickSpan, now, "tick", d => DecisionLatencyMilliseconds(d, sites), changedSites);
+        var (snapshot, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
+        var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
+        var applied = await ApplyAsync(plan, snapshot, sites, tickSpan, now, "tick", d => DecisionLatencyMilliseconds(d, sites), changed);
 
-            await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
-            metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
-            // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
-            await _catalog.PersistAllAsync();
-            // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
-            // a decision touched are read again; the others are as their step reported them.
-            var after = await Task.WhenAll(reports.Select(async r => changedSites.Contains(r.Status.Spec.Id)
-                ? await GrainFactory.GetGrain<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
-                : r.Status));
-            _lastTick = new TickReport(now, applied, _active.Count, after);
-            _region = tick;
-            // A rise told before the steps began is in the steps' reports already.
-            foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
-            metrics.TickCompleted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return _lastTick;
-        }
-        finally
-        {
-            _roundGate.Release();
-        }
+        await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
+        metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
+        // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
+        await _catalog.PersistAllAsync();
+        // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
+        // a decision touched are read again; the others are as their step reported them.
+        var after = await Task.WhenAll(reports.Select(async r => changed.Contains(r.Status.Spec.Id)
+            ? await GrainFactory.GetGrain<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
+            : r.Status));
+        _lastTick = new TickReport(now, applied, _active.Count, after);
+        _region = tick;
+        // A rise told before the steps began is in the steps' reports already.
+        foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
+        metrics.TickCompleted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return _lastTick;
     }
 
     /// <summary>
     /// Runs the policy on the sites given and the live jobs. The policy is pure and reads only the snapshot: it runs off
     /// the grain's turn, so that creates and cancels (TrackAsync interleaves) are not held up behind its CPU work.
     /// </summary>
-    private Task<DispatchPlan> DecideAsync(DateTimeOffset now, IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
+    private async Task<(FleetSnapshot Snapshot, DispatchPlan Plan)> DecideAsync(Dispatcher dispatcher, DateTimeOffset now, IReadOnlyList<SiteStatus> sites,
+        IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
     {
         var snapshot = new FleetSnapshot(now,
             sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours, s.Forecast,
                 s.Executor?.Available ?? true)).ToList(),
             links,
             _active.Values.ToList());
-        var dispatcher = _dispatcher;
-        return Task.Run(() => dispatcher.Decide(snapshot, scope));
+        return (snapshot, await Task.Run(() => dispatcher.Decide(snapshot, scope)));
     }
 
-    /// <summary>Applies a round's decisions through the job grains, in order; one refused leaves the others standing.</summary>
+    /// <summary>
+    /// Applies a round's decisions through the job grains, in order, one round at a time; one refused leaves the others
+    /// standing. A decision is dropped when another round got there first: its job is no longer as the round saw it, or
+    /// its destination no longer has the GPUs. The job is then decided again in the next round.
+    /// </summary>
+    /// <param name="basis">The snapshot the round decided on.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
-    private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round, DateTimeOffset now,
-        string trigger, Func<Decision, double> latencyMilliseconds, HashSet<string> changedSites)
+    private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, FleetSnapshot basis, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round,
+        DateTimeOffset now, string trigger, Func<Decision, double> latencyMilliseconds, HashSet<string> changedSites)
     {
         var applied = new List<Decision>(plan.Decisions.Count);
-        foreach (var decision in plan.Decisions)
+        if (plan.Decisions.Count == 0) return applied;
+        var decided = plan.Decisions.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
+        var seen = basis.Jobs.Where(j => decided.Contains(j.Id)).ToDictionary(j => j.Id, StringComparer.Ordinal);
+        await _applyGate.WaitAsync();
+        try
         {
-            var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
-            if (decision.FromSiteId is { } from) changedSites.Add(from);
-            changedSites.Add(decision.ToSiteId);
-            var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
-                ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.Spec.GridPriceCnyPerKilowattHour, to.Spec.GridCarbonKgPerKilowattHour)
-                : default;
-            using var span = StartDecisionSpan(decision, round, sites);
-            try
+            foreach (var decision in plan.Decisions)
             {
-                Track(await job.ApplyAsync(decision, cost, now));
-                applied.Add(decision);
-                metrics.DecisionApplied(decision, latencyMilliseconds(decision), trigger);
-                LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
+                if (!StillHolds(decision, seen[decision.JobId], sites))
+                {
+                    LogDecisionDropped(decision.Kind, decision.JobId, decision.ToSiteId);
+                    continue;
+                }
+                if (await ApplyOneAsync(decision, sites, round, now, trigger, latencyMilliseconds, changedSites)) applied.Add(decision);
             }
-            catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
-            {
-                // The job changed under us (cancelled, say): take its record as it is now.
-                LogDecisionRefused(decision.Kind, decision.JobId, ex.Message);
-                span?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                if (await job.GetAsync() is { } current) Track(current);
-            }
+        }
+        finally
+        {
+            _applyGate.Release();
         }
         return applied;
     }
 
+    /// <summary>Whether a decision still fits the region as it is now: its job unchanged since the round saw it, its GPUs still free.</summary>
+    private bool StillHolds(Decision decision, JobState seen, IReadOnlyDictionary<string, SiteStatus> sites)
+    {
+        if (!_active.TryGetValue(decision.JobId, out var now) || now.Status != seen.Status || now.Epoch != seen.Epoch) return false;
+        // A pause frees GPUs, and a job staying where it holds them needs none more.
+        if (decision.Kind == DecisionKind.Pause || (now.HoldsGpus && now.SiteId == decision.ToSiteId)) return true;
+        return sites.TryGetValue(decision.ToSiteId, out var to) && _heldGpus.GetValueOrDefault(decision.ToSiteId) + now.Spec.Gpus <= to.Spec.GpuCount;
+    }
+
+    /// <returns>Whether the job took the decision.</returns>
+    private async Task<bool> ApplyOneAsync(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round, DateTimeOffset now, string trigger,
+        Func<Decision, double> latencyMilliseconds, HashSet<string> changedSites)
+    {
+        var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
+        if (decision.FromSiteId is { } from) changedSites.Add(from);
+        changedSites.Add(decision.ToSiteId);
+        var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
+            ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.Spec.GridPriceCnyPerKilowattHour, to.Spec.GridCarbonKgPerKilowattHour)
+            : default;
+        using var span = StartDecisionSpan(decision, round, sites);
+        try
+        {
+            Track(await job.ApplyAsync(decision, cost, now));
+            // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
+            if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
+            metrics.DecisionApplied(decision, latencyMilliseconds(decision), trigger);
+            LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
+            return true;
+        }
+        catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
+        {
+            // The job changed under us (cancelled, say): take its record as it is now.
+            LogDecisionRefused(decision.Kind, decision.JobId, ex.Message);
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            if (await job.GetAsync() is { } current) Track(current);
+            return false;
+        }
+    }
+
     /// <summary>
-    /// One span per decision, in the job's own trace (its parent is the CreateJob request), linked to the tick and to
-    /// the telemetry samples of the sites involved. Each candidate site is an event: its surplus, and its rejection or
+    /// One span per decision, in the job's own trace (its parent is the CreateJob request), linked to its round (the
+    /// tick, or a prompt round) and to the telemetry samples of the sites involved. Each candidate site is an event: its surplus, and its rejection or
     /// scores.
     /// </summary>
     private Activity? StartDecisionSpan(Decision decision, Activity? tick, IReadOnlyDictionary<string, SiteStatus> sites)
@@ -401,7 +449,7 @@ public sealed partial class DispatcherGrain(
     /// </summary>
     /// <returns>The sites that were sent a command.</returns>
     /// <param name="startedDuringSteps">Jobs a prompt round started after the sites reported: no site shows them yet.</param>
-    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, Dictionary<string, string> startedDuringSteps)
+    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, IReadOnlyDictionary<string, string> startedDuringSteps)
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
@@ -438,6 +486,8 @@ public sealed partial class DispatcherGrain(
         var job = record.State;
         var known = _catalog.Find(job.Id);
         if (known is not null && known.State.IsTerminal && !job.IsTerminal) return;
+        if (_active.TryGetValue(job.Id, out var before) && before.HoldsGpus) _heldGpus[before.SiteId!] -= before.Spec.Gpus;
+        if (!job.IsTerminal && job.HoldsGpus) _heldGpus[job.SiteId!] = _heldGpus.GetValueOrDefault(job.SiteId!) + job.Spec.Gpus;
         var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
         if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
         if (job.Status is JobStatus.Queued or JobStatus.Paused) _waiting.Add(job.Id);
@@ -459,6 +509,9 @@ public sealed partial class DispatcherGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Decision {Kind} for job {JobId} refused: {Why}")]
     private partial void LogDecisionRefused(DecisionKind kind, string jobId, string why);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Decision {Kind} for job {JobId} to {To} dropped: another round changed the job or took the GPUs first")]
+    private partial void LogDecisionDropped(DecisionKind kind, string jobId, string to);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prompt dispatch round failed; the next trigger or tick tries again")]
     private partial void LogPromptRoundFailed(Exception ex);

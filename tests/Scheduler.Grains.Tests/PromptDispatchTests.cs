@@ -73,6 +73,41 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Contains(tick.Decisions, d => d.JobId == fleet.Id("j") && d.Kind == DecisionKind.Place);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task PromptRoundsAndTicksRacingForTheSameGpus_NeverOverCommitASite_NorPlaceAJobTwice(int run)
+    {
+        var fleet = new TestFleet(fixture);
+        var a = await fleet.AddSiteAsync("a");
+        var b = await fleet.AddSiteAsync("b");
+        await fleet.ReportAsync(a, 8);
+        await fleet.ReportAsync(b, 8);
+        await fleet.TickAsync(Step);
+
+        // 30 jobs of 100 GPUs for 2,000 GPUs, created in waves while the region ticks: prompt rounds and ticks decide at once.
+        var creates = new List<Task<JobRecord>>();
+        for (var wave = 0; wave < 5; wave++)
+        {
+            creates.AddRange(Enumerable.Range(wave * 6, 6).Select(i => fleet.SubmitAsync(fleet.Job($"j{i}"))));
+            await fleet.TickAsync(TimeSpan.FromSeconds(run));
+        }
+        await Task.WhenAll(creates);
+        await fleet.TickAsync(TimeSpan.FromMinutes(1));
+
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => fleet.JobAsync($"j{i}")));
+        var sites = await fleet.SitesAsync();
+        Assert.All(sites, s => Assert.True(s.Jobs.Sum(j => j.Job.Spec.Gpus) <= s.Spec.GpuCount, $"{s.Spec.Id} over-committed"));
+        Assert.All(jobs, j => Assert.True(j.History.Count(e => e.Kind == "placed") <= 1, $"{j.State.Id} placed twice"));
+        Assert.Equal(20, jobs.Count(j => j.State.Status == JobStatus.Running));
+        // Every record agrees with the sites: a running job is held by its site, and by no other.
+        foreach (var job in jobs.Where(j => j.State.Status == JobStatus.Running))
+            Assert.Equal([job.State.SiteId!], await fleet.SitesHoldingAsync(job.State.Id));
+    }
+
     private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -6,6 +6,9 @@ using Grpc.Core;
 using Scheduler.Api.V1;
 using SchedulerDiagnostics = Scheduler.Grains.SchedulerDiagnostics;
 
+/// <summary>Decision latency of the decisions one kind of round took (<c>scheduler.round.trigger</c>).</summary>
+internal sealed record LatencySummary(int Decisions, double P50Ms, double P99Ms, double MaxMs);
+
 internal sealed record ScaleResult(
     int Sites,
     int Plants,
@@ -19,6 +22,7 @@ internal sealed record ScaleResult(
     double DecisionLatencyP99Ms,
     double DecisionLatencyP999Ms,
     double DecisionLatencyMaxMs,
+    IReadOnlyDictionary<string, LatencySummary>? DecisionLatencyByTrigger,
     long Ticks,
     double TickP50Ms,
     double TickP99Ms,
@@ -32,7 +36,7 @@ internal sealed record ScaleResult(
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
-        double.NaN, 0, double.NaN, double.NaN, double.NaN, double.NaN, 0, double.NaN, double.NaN, null, null, null, null, null, null, [problem]);
+        double.NaN, 0, double.NaN, double.NaN, double.NaN, double.NaN, null, 0, double.NaN, double.NaN, null, null, null, null, null, null, [problem]);
 }
 
 /// <summary>
@@ -65,6 +69,7 @@ internal static class ScalePhase
         double settleSeconds;
         JobCounts atWindow, atMemory = null!;
         double[] latencies, ticks;
+        Dictionary<string, LatencySummary> byTrigger;
         double windowSeconds;
         double? residentMiB = null, heapMiB = null;
         try
@@ -84,15 +89,19 @@ internal static class ScalePhase
             if (atWindow.Queued > 0) problems.Add($"scale: {atWindow.Queued} jobs still queued {settleSeconds:0} s after the creates");
             Console.Error.WriteLine($"   settled after {settleSeconds:0.0} s: {atWindow.Running:N0} running, {atWindow.Queued:N0} queued; reading decision latency for {options.ScaleSeconds:0} s");
 
-            using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency"))
+            using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency", SchedulerDiagnostics.Tags.Trigger))
             using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration"))
             {
                 var window = Stopwatch.GetTimestamp();
                 await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
                 windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
                 latencies = recorder.Sorted();
+                byTrigger = recorder.SortedBy().ToDictionary(kv => kv.Key, kv => new LatencySummary(kv.Value.Length,
+                    JobCreateScenario.Percentile(kv.Value, 0.5), JobCreateScenario.Percentile(kv.Value, 0.99), kv.Value[^1]));
                 ticks = tickRecorder.Sorted();
             }
+            foreach (var (trigger, l) in byTrigger.OrderBy(kv => kv.Key))
+                Console.Error.WriteLine($"   trigger {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
             Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
 
             if (options.MemoryJobs > 0)
@@ -118,7 +127,7 @@ internal static class ScalePhase
         return new ScaleResult(options.Sites, options.Plants, options.ActiveJobs, active, Math.Round(settleSeconds, 1), atWindow, Math.Round(windowSeconds, 1),
             latencies.Length, JobCreateScenario.Percentile(latencies, 0.50), JobCreateScenario.Percentile(latencies, 0.99),
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
-            ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
+            byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
             residentMiB, heapMiB, telemetry, problems);
     }
@@ -143,25 +152,34 @@ internal static class ScalePhase
 internal sealed class HistogramRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly List<double> _values = [];
+    private readonly List<(string? Tag, double Value)> _values = [];
 
-    public HistogramRecorder(string meter, string instrument)
+    /// <param name="tag">A tag whose value each measurement is kept with (<see cref="SortedBy"/>).</param>
+    public HistogramRecorder(string meter, string instrument, string? tag = null)
     {
         _listener.InstrumentPublished = (i, listener) =>
         {
             if (i.Meter.Name == meter && i.Name == instrument) listener.EnableMeasurementEvents(i);
         };
-        _listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
         {
             if (!double.IsFinite(value)) return;
-            lock (_values) _values.Add(value);
+            string? tagValue = null;
+            foreach (var t in tags) if (t.Key == tag) tagValue = t.Value?.ToString();
+            lock (_values) _values.Add((tagValue, value));
         });
         _listener.Start();
     }
 
     public double[] Sorted()
     {
-        lock (_values) return [.. _values.Order()];
+        lock (_values) return [.. _values.Select(v => v.Value).Order()];
+    }
+
+    /// <summary>The measurements of each value of the tag, sorted.</summary>
+    public IReadOnlyDictionary<string, double[]> SortedBy()
+    {
+        lock (_values) return _values.GroupBy(v => v.Tag ?? "").ToDictionary(g => g.Key, g => g.Select(v => v.Value).Order().ToArray());
     }
 
     public void Dispose() => _listener.Dispose();
