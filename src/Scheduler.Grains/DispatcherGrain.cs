@@ -54,6 +54,9 @@ public sealed partial class DispatcherGrain(
     private JobCatalog _catalog = null!;
     private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+    /// <summary>When each job not yet placed reached the dispatcher (real time), for decision latency.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _arrivedAt = new(StringComparer.Ordinal);
+    private bool _deactivating;
     /// <summary>GPUs held per site by the live jobs (running there, or arriving).</summary>
     private readonly Dictionary<string, int> _heldGpus = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
@@ -97,6 +100,13 @@ public sealed partial class DispatcherGrain(
         await _catalog.PersistAllAsync();
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A silo shutting down: no new prompt round calls grains that are going away (the next activation ticks first).
+        _deactivating = true;
+        return Task.CompletedTask;
+    }
+
     public async Task SetPolicyAsync(string name)
     {
         // ForPolicy refuses an unknown name before anything changes.
@@ -119,6 +129,7 @@ public sealed partial class DispatcherGrain(
         var receivedAt = DateTimeOffset.UtcNow;
         var isNew = !_catalog.Contains(job.State.Id);
         if (isNew || job.State.IsTerminal) Track(job);
+        if (isNew && job.State.Status == JobStatus.Queued) _arrivedAt[job.State.Id] = receivedAt;
         await _catalog.PersistAsync(job.State.Id);
         // Once it is in the stored catalogue: a job placed before that could run where a restarted dispatcher never looks.
         if (isNew && _waiting.Contains(job.State.Id)) TriggerPromptRound("job", receivedAt);
@@ -135,7 +146,7 @@ public sealed partial class DispatcherGrain(
     /// <summary>Asks for a prompt round; triggers that arrive before it starts are served by the same round.</summary>
     private void TriggerPromptRound(string trigger, DateTimeOffset receivedAt)
     {
-        if (!options.Value.PromptDispatch || _region is null) return;
+        if (!options.Value.PromptDispatch || _region is null || _deactivating) return;
         if (_promptTriggeredAt is not { } earlier || receivedAt < earlier)
         {
             _promptTriggeredAt = receivedAt;
@@ -184,7 +195,7 @@ public sealed partial class DispatcherGrain(
         var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
         var (snapshot, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
         await ApplyAsync(plan, snapshot, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
-            _ => (DateTimeOffset.UtcNow - triggeredAt).TotalMilliseconds, new HashSet<string>(StringComparer.Ordinal));
+            _ => triggeredAt, new HashSet<string>(StringComparer.Ordinal));
         await RecordDeferralsAsync(plan.Deferrals, span, now);
     }
 
@@ -222,7 +233,7 @@ public sealed partial class DispatcherGrain(
 
         var (snapshot, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
         var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
-        var applied = await ApplyAsync(plan, snapshot, sites, tickSpan, now, "tick", d => DecisionLatencyMilliseconds(d, sites), changed);
+        var applied = await ApplyAsync(plan, snapshot, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
 
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
         metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
@@ -264,7 +275,7 @@ public sealed partial class DispatcherGrain(
     /// <param name="basis">The snapshot the round decided on.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
     private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, FleetSnapshot basis, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round,
-        DateTimeOffset now, string trigger, Func<Decision, double> latencyMilliseconds, HashSet<string> changedSites)
+        DateTimeOffset now, string trigger, Func<Decision, DateTimeOffset?> triggeredAt, HashSet<string> changedSites)
     {
         var applied = new List<Decision>(plan.Decisions.Count);
         if (plan.Decisions.Count == 0) return applied;
@@ -280,7 +291,7 @@ public sealed partial class DispatcherGrain(
                     LogDecisionDropped(decision.Kind, decision.JobId, decision.ToSiteId);
                     continue;
                 }
-                if (await ApplyOneAsync(decision, sites, round, now, trigger, latencyMilliseconds, changedSites)) applied.Add(decision);
+                if (await ApplyOneAsync(decision, sites, round, now, trigger, triggeredAt, changedSites)) applied.Add(decision);
             }
         }
         finally
@@ -301,8 +312,10 @@ public sealed partial class DispatcherGrain(
 
     /// <returns>Whether the job took the decision.</returns>
     private async Task<bool> ApplyOneAsync(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round, DateTimeOffset now, string trigger,
-        Func<Decision, double> latencyMilliseconds, HashSet<string> changedSites)
+        Func<Decision, DateTimeOffset?> triggeredAt, HashSet<string> changedSites)
     {
+        // A decision waits for its round's trigger and, for a job not yet placed, for the job: latency runs from the later.
+        var since = Later(triggeredAt(decision), _arrivedAt.TryGetValue(decision.JobId, out var arrived) ? arrived : null);
         var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
         if (decision.FromSiteId is { } from) changedSites.Add(from);
         changedSites.Add(decision.ToSiteId);
@@ -315,7 +328,7 @@ public sealed partial class DispatcherGrain(
             Track(await job.ApplyAsync(decision, cost, now));
             // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
             if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
-            metrics.DecisionApplied(decision, latencyMilliseconds(decision), trigger);
+            metrics.DecisionApplied(decision, since is { } t ? (DateTimeOffset.UtcNow - t).TotalMilliseconds : double.NaN, trigger);
             LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
             return true;
         }
@@ -419,14 +432,13 @@ public sealed partial class DispatcherGrain(
         }
     }
 
-    /// <summary>Real time from the newest sample of the sites a decision involves to now, ms.</summary>
-    private static double DecisionLatencyMilliseconds(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites)
-    {
-        var newest = new[] { decision.FromSiteId, decision.ToSiteId }
+    /// <summary>When the newest sample of the sites a decision involves arrived (real time): what a tick's decision waited for.</summary>
+    private static DateTimeOffset? NewestSample(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites) =>
+        new[] { decision.FromSiteId, decision.ToSiteId }
             .Where(id => id is not null && sites.ContainsKey(id)).SelectMany(id => sites[id!].Plants)
             .Select(p => p.ReceivedAt).Where(t => t is not null).Max();
-        return newest is { } t ? (DateTimeOffset.UtcNow - t).TotalMilliseconds : double.NaN;
-    }
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     public Task<JobPage> ListJobsAsync(JobQuery query)
     {
@@ -492,6 +504,7 @@ public sealed partial class DispatcherGrain(
         if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
         if (job.Status is JobStatus.Queued or JobStatus.Paused) _waiting.Add(job.Id);
         else _waiting.Remove(job.Id);
+        if (job.Status != JobStatus.Queued) _arrivedAt.Remove(job.Id);
         if (job.IsTerminal)
         {
             _active.Remove(job.Id);
