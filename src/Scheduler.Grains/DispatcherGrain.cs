@@ -3,6 +3,7 @@ namespace Scheduler.Grains;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Providers;
@@ -45,6 +46,7 @@ public sealed partial class DispatcherGrain(
     IOptions<PolicyOptions> policy,
     IOptions<SchedulerOptions> options,
     SchedulerClock clock,
+    IHostApplicationLifetime lifetime,
     SchedulerMetrics metrics,
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
@@ -56,7 +58,6 @@ public sealed partial class DispatcherGrain(
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
     /// <summary>When each job not yet placed reached the dispatcher (real time), for decision latency.</summary>
     private readonly Dictionary<string, DateTimeOffset> _arrivedAt = new(StringComparer.Ordinal);
-    private bool _deactivating;
     /// <summary>GPUs held per site by the live jobs (running there, or arriving).</summary>
     private readonly Dictionary<string, int> _heldGpus = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
@@ -100,13 +101,6 @@ public sealed partial class DispatcherGrain(
         await _catalog.PersistAllAsync();
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // A silo shutting down: no new prompt round calls grains that are going away (the next activation ticks first).
-        _deactivating = true;
-        return Task.CompletedTask;
-    }
-
     public async Task SetPolicyAsync(string name)
     {
         // ForPolicy refuses an unknown name before anything changes.
@@ -146,7 +140,8 @@ public sealed partial class DispatcherGrain(
     /// <summary>Asks for a prompt round; triggers that arrive before it starts are served by the same round.</summary>
     private void TriggerPromptRound(string trigger, DateTimeOffset receivedAt)
     {
-        if (!options.Value.PromptDispatch || _region is null || _deactivating) return;
+        // A silo shutting down takes the sites away first: a round then would only fail.
+        if (!options.Value.PromptDispatch || _region is null || lifetime.ApplicationStopping.IsCancellationRequested) return;
         if (_promptTriggeredAt is not { } earlier || receivedAt < earlier)
         {
             _promptTriggeredAt = receivedAt;
@@ -171,10 +166,14 @@ public sealed partial class DispatcherGrain(
                 {
                     await PromptRoundAsync(triggeredAt, trigger);
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
                 {
                     // The next trigger or tick tries again; a half-applied decision is what the tick's reconcile repairs.
                     LogPromptRoundFailed(ex);
+                }
+                catch (Exception)
+                {
+                    // The silo is stopping: grains are going away under the round, and the next activation ticks first.
                 }
             }
         }
@@ -213,6 +212,7 @@ public sealed partial class DispatcherGrain(
 
         // Forward each site's work to its jobs; transfers that landed become running.
         var updates = new List<Task<JobRecord>>();
+        var sinceYield = 0;
         foreach (var report in reports)
         {
             updates.AddRange(report.Landed.Select(id => GrainFactory.GetGrain<IJobGrain>(id).CompleteTransferAsync(now)));
@@ -220,8 +220,19 @@ public sealed partial class DispatcherGrain(
             // Jobs a site can no longer run (its agent is gone, or the process failed) go back to the queue or fail.
             if (report.Lost is { } lost)
                 updates.AddRange(lost.Select(l => GrainFactory.GetGrain<IJobGrain>(l.JobId).RecordLostAsync(report.Status.Spec.Id, l, now)));
+            sinceYield += report.Progress.Count;
+            if (sinceYield >= YieldEvery)
+            {
+                sinceYield = 0;
+                await Task.Yield();
+            }
         }
-        foreach (var record in await Task.WhenAll(updates)) Track(record);
+        var records = await Task.WhenAll(updates);
+        for (var i = 0; i < records.Length; i++)
+        {
+            Track(records[i]);
+            if (i % YieldEvery == YieldEvery - 1) await Task.Yield();
+        }
 
         var statuses = reports.Select(r => r.Status).ToList();
         // Reconcile decides what to send at once (no await before), so a prompt round after that cannot confuse it.
@@ -432,6 +443,12 @@ public sealed partial class DispatcherGrain(
         }
     }
 
+    /// <summary>
+    /// Jobs the tick handles in one stretch before it lets prompt rounds and creates in: the grain runs one piece of work
+    /// at a time, so at 10,000 jobs a loop over all of them would hold those up for tens of milliseconds.
+    /// </summary>
+    private const int YieldEvery = 500;
+
     /// <summary>When the newest sample of the sites a decision involves arrived (real time): what a tick's decision waited for.</summary>
     private static DateTimeOffset? NewestSample(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites) =>
         new[] { decision.FromSiteId, decision.ToSiteId }
@@ -465,6 +482,7 @@ public sealed partial class DispatcherGrain(
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
+        var boundBySite = _active.Values.Where(j => j.HoldsGpus).ToLookup(j => j.SiteId!, StringComparer.Ordinal);
         foreach (var site in sites)
         {
             var grain = GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id);
@@ -477,7 +495,7 @@ public sealed partial class DispatcherGrain(
                 if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
-            foreach (var job in _active.Values.Where(j => j.HoldsGpus && j.SiteId == site.Spec.Id && !held.ContainsKey(j.Id) && !startedDuringSteps.ContainsKey(j.Id)))
+            foreach (var job in boundBySite[site.Spec.Id].Where(j => !held.ContainsKey(j.Id) && !startedDuringSteps.ContainsKey(j.Id)))
                 commands.Add(grain.StartJobAsync(new JobAssignment(job, job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
