@@ -29,6 +29,7 @@ public sealed class TracingTests : IAsyncLifetime
     public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync(b =>
     {
         b.Configuration["Scheduler:Tracing:SampleRatio"] = "1";
+        b.Configuration["Scheduler:Tracing:TelemetrySampleRatio"] = "1";
         // Spans end on grain and request threads while the test reads: collect under the lock the reads take
         // (the in-memory exporter adds to its list without one).
         b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new LockedCollector(_spans)));
@@ -159,6 +160,7 @@ public sealed class UntracedTelemetryTests : IAsyncLifetime
     public async Task InitializeAsync() => _host = await SchedulerHost.StartFreshAsync(b =>
     {
         b.Configuration["Scheduler:Tracing:SampleRatio"] = "0";
+        b.Configuration["Scheduler:Tracing:TelemetrySampleRatio"] = "0";
         b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new Collector(_spans)));
     });
 
@@ -220,5 +222,27 @@ public sealed class TracingDisabledTests : IAsyncLifetime
         Assert.Null(_host.App.Services.GetService<TracerProvider>());
         Assert.Same(TelemetryTracing.Off, _host.App.Services.GetRequiredService<TelemetryTracing>());
         Assert.Contains("scheduler_telemetry_samples", metrics);
+    }
+}
+
+/// <summary>The tracing options are validated at start: a ratio outside [0, 1] stops the host with its key named.</summary>
+public sealed class TracingOptionsTests
+{
+    [Theory]
+    [InlineData("SampleRatio", "1.5")]
+    [InlineData("TelemetrySampleRatio", "-0.1")]
+    public async Task ARatioOutsideZeroToOne_RefusesToStart(string key, string value)
+    {
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => SchedulerHost.StartFreshAsync(b => b.Configuration[$"Scheduler:Tracing:{key}"] = value));
+        Assert.Contains($"Scheduler:Tracing:{key} must be within [0, 1]", ex.Message);
+    }
+
+    [Fact]
+    public async Task TelemetrySamples_AreTracedAtTheirOwnRatio()
+    {
+        await using var host = await SchedulerHost.StartFreshAsync(b => b.Configuration["Scheduler:Tracing:TelemetrySampleRatio"] = "0.25");
+
+        Assert.Equal(0.25, host.App.Services.GetRequiredService<TelemetryTracing>().SampleRatio);
     }
 }

@@ -57,7 +57,7 @@ internal sealed class LoadHost : IAsyncDisposable
     /// (<c>Scheduler:Tracing:Enabled=false</c>: metrics, logs and the Prometheus endpoint stay), so that the difference
     /// between the two is what tracing costs.
     /// </param>
-    /// <param name="sampleRatio"><c>Scheduler:Tracing:SampleRatio</c>, or null for the host's default.</param>
+    /// <param name="sampleRatio"><c>Scheduler:Tracing:SampleRatio</c> and <c>TelemetrySampleRatio</c>, or null for the host's defaults.</param>
     /// <param name="spanProfile">Also time spans by name (see <see cref="SpanCounter"/>).</param>
     public static async Task<LoadHost> StartAsync(bool tracing, double? sampleRatio, bool spanProfile)
     {
@@ -73,7 +73,9 @@ internal sealed class LoadHost : IAsyncDisposable
             "--silo-port", ports[2].ToString(), "--gateway-port", ports[3].ToString(),
             "--Scheduler:AutoTick=true", "--Scheduler:TickInterval=00:00:01",
             "--Logging:LogLevel:Default=Warning", "--Scheduler:Auth:CredentialFile=",
-            .. sampleRatio is { } ratio ? [$"--Scheduler:Tracing:SampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}"] : Array.Empty<string>(),
+            .. sampleRatio is { } ratio
+                ? [$"--Scheduler:Tracing:SampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}", $"--Scheduler:Tracing:TelemetrySampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}"]
+                : Array.Empty<string>(),
             .. tracing ? Array.Empty<string>() : ["--Scheduler:Tracing:Enabled=false"],
         ];
         SpanCounter? spans = tracing ? new SpanCounter(spanProfile) : null;

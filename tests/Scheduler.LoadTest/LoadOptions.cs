@@ -20,7 +20,7 @@ public sealed record LoadOptions
           --scale-seconds S    seconds of 1 Hz telemetry over which decision latency is read (default 30)
           --paced-rate N       after the all-out telemetry of each host, telemetry paced at N samples/s for the same time;
                                its CPU per sample gives a second tracing-overhead figure (default 15,000; 0: skip)
-          --sample-ratio R     Scheduler:Tracing:SampleRatio for the tracing-on hosts (default: the host's default)
+          --sample-ratio R     Scheduler:Tracing:SampleRatio and TelemetrySampleRatio for the tracing-on hosts (default: the host's)
           --no-span-profile    with tracing, only count spans (default: also time them by name, printed to stderr)
           --no-ceilings        skip the grpc-dotnet and Orleans baselines
           --plants N  --sites N  --streams N (telemetry streams, 8)  --concurrency N (CreateJob calls in flight, 16)
@@ -47,6 +47,8 @@ public sealed record LoadOptions
 
     /// <summary>The sampling ratio the tracing-on hosts run with: the option, or the host's default.</summary>
     public double EffectiveSampleRatio => SampleRatio ?? new Scheduler.Api.Hosting.SchedulerTracingOptions().SampleRatio;
+
+    public double EffectiveTelemetrySampleRatio => SampleRatio ?? new Scheduler.Api.Hosting.SchedulerTracingOptions().TelemetrySampleRatio;
 
     public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds);
     public TimeSpan Warmup => TimeSpan.FromSeconds(WarmupSeconds);

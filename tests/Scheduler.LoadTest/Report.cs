@@ -56,6 +56,7 @@ internal sealed record Report(
     bool Quick,
     bool Smoke,
     double SampleRatio,
+    double TelemetrySampleRatio,
     int Plants,
     int Sites,
     double DurationSeconds,
@@ -160,7 +161,7 @@ internal sealed record Report(
             new("tracing overhead %, job creation (median; met if every round <= 10)", "<= 10", overheadCreate.MedianPercent, Resolved(overheadCreate)),
             new($"tracing overhead %, telemetry CPU/sample at {options.PacedSamplesPerSecond:N0}/s (median; every round)", "<= 10", overheadPaced.MedianPercent, Resolved(overheadPaced)),
         ];
-        return new Report(startedAt.ToString("O", CultureInfo.InvariantCulture), SourceVersion.Describe(), options.Quick, options.Smoke, options.EffectiveSampleRatio,
+        return new Report(startedAt.ToString("O", CultureInfo.InvariantCulture), SourceVersion.Describe(), options.Quick, options.Smoke, options.EffectiveSampleRatio, options.EffectiveTelemetrySampleRatio,
             options.Plants, options.Sites, options.DurationSeconds, options.WarmupSeconds, options.Rounds, options.Streams, options.Concurrency, loadBefore, loadAfter,
             telemetry, Round(streaming?.PerSecond), share, Round(unary?.PerSecond), Round(unary?.P99Ms), Round(grainCalls?.PerSecond), Round(grainCalls?.P99Ms),
             creates, Med(r => r.JobCreate.P50Ms), p99, Med(r => r.JobCreate.P999Ms),
