@@ -52,7 +52,11 @@ public interface ISiteGrain : IGrainWithStringKey
     Task UpdatePlantOutputAsync(PlantOutput output);
 
     /// <summary>Integrates the power balance and job progress from the last step to <paramref name="now"/>.</summary>
-    Task<SiteStepReport> StepAsync(DateTimeOffset now);
+    /// <param name="tellSupplyRises">
+    /// Whether the site should tell its dispatcher when its supply rises until the next step (prompt dispatch): only
+    /// while jobs wait, since a rise can start only a waiting job.
+    /// </param>
+    Task<SiteStepReport> StepAsync(DateTimeOffset now, bool tellSupplyRises = false);
 
     /// <summary>Binds a job (running now, or arriving at a time). Refused if the site knows a newer epoch of the job.</summary>
     Task StartJobAsync(JobAssignment assignment);

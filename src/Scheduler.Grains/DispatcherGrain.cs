@@ -207,7 +207,8 @@ public sealed partial class DispatcherGrain(
         tickSpan?.SetTag(SchedulerDiagnostics.Tags.Region, region);
         var stepsStartedAt = DateTimeOffset.UtcNow;
         _startedDuringSteps = new Dictionary<string, string>(StringComparer.Ordinal);
-        var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now)));
+        var tellSupplyRises = options.Value.PromptDispatch && _waiting.Count > 0;
+        var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
         foreach (var report in reports) metrics.SiteStepped(report.Status);
 
         // Forward each site's work to its jobs; transfers that landed become running.

@@ -55,6 +55,9 @@ public sealed class SiteGrain(
     /// <summary>The lowest green supply since the dispatcher last heard it (a step or a rise), MW; a rise is measured from it.</summary>
     private double _supplyLowSinceTold = double.PositiveInfinity;
 
+    /// <summary>Whether the last step asked for supply rises (jobs were waiting in the region).</summary>
+    private bool _tellSupplyRises;
+
     private ISiteExecutor Executor => S.Agent is { } agent ? Agent(agent) : ClockExecutor.Instance;
 
     private AgentExecutor Agent(SiteAgentState agent) => new(agent, options.Value.AgentReconnectGrace, SignalAgentCommands);
@@ -93,7 +96,7 @@ public sealed class SiteGrain(
             if (S.Plants.TryGetValue(output.PlantId, out var latest) && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
             S.Plants[output.PlantId] = output;
         }
-        if (options.Value.PromptDispatch && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);
+        if (_tellSupplyRises && options.Value.PromptDispatch && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);
         return Task.CompletedTask;
     }
 
@@ -112,8 +115,9 @@ public sealed class SiteGrain(
         GrainFactory.GetGrain<IDispatcherGrain>(spec.Region).SupplyRoseAsync(new SiteSupplyRise(spec.Id, supply, receivedAt)).Ignore();
     }
 
-    public async Task<SiteStepReport> StepAsync(DateTimeOffset now)
+    public async Task<SiteStepReport> StepAsync(DateTimeOffset now, bool tellSupplyRises = false)
     {
+        _tellSupplyRises = tellSupplyRises;
         if (S.Spec is not { } spec) throw new InvalidOperationException($"site '{this.GetPrimaryKeyString()}' is not configured");
         if (S.SteppedAt is not { } from || now <= from)
         {

@@ -47,6 +47,9 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.SubmitAsync(fleet.Job("waits", interruptible: true, deadlineIn: TimeSpan.FromHours(48)));
         var waiting = await UntilAsync(() => fleet.JobAsync("waits"), j => j.History.Any(e => e.Kind == "deferred"));
         Assert.Equal(JobStatus.Queued, waiting.State.Status);
+        // The next tick, with a job waiting, asks the sites to tell of rises; still calm, so the job still waits.
+        await fleet.TickAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(JobStatus.Queued, (await fleet.JobAsync("waits")).State.Status);
 
         // The wind rises: the plant's sample reaches the site, the site tells the dispatcher, the job starts.
         fixture.Time.Advance(TimeSpan.FromMinutes(1));

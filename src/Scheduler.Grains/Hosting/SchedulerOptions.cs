@@ -22,8 +22,8 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// How far a site's green supply must rise above the lowest it has been since it last told its dispatcher, as a
-    /// fraction of its plants' nameplate, before it tells it again. Smaller is quicker but calls the dispatcher more
-    /// often. Default: 0.02.
+    /// fraction of its plants' nameplate, before it tells it again (only while jobs wait in its region). Smaller is
+    /// quicker but calls the dispatcher more often. Default: 0.02.
     /// </summary>
     public double SupplyRiseFraction { get; set; } = 0.02;
 
