@@ -13,12 +13,18 @@ public sealed class FleetGrainState
 /// <summary>The fleet's configuration registry, and the fan-out of each tick to the regions.</summary>
 public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<FleetGrainState> state) : Grain, IFleetGrain
 {
+    // Every CreateJob asks for the configuration, which changes rarely: sorting and copying it per call was 4 % of the
+    // CPU and 10 % of the allocations of job creation. FleetConfig is immutable, so one instance serves every caller
+    // until the next change.
+    private FleetConfig? _config;
+
     public async Task UpsertSiteAsync(SiteSpec site)
     {
         var errors = site.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(site));
         await GrainFactory.GetGrain<ISiteGrain>(site.Id).ConfigureAsync(site);
         state.State.Sites[site.Id] = site;
+        _config = null;
         await state.WriteStateAsync();
     }
 
@@ -29,6 +35,7 @@ public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<Fleet
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(plant));
         await GrainFactory.GetGrain<IPlantGrain>(plant.Id).ConfigureAsync(plant);
         state.State.Plants[plant.Id] = plant;
+        _config = null;
         await state.WriteStateAsync();
     }
 
@@ -42,10 +49,11 @@ public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<Fleet
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(link));
         state.State.Links.RemoveAll(l => l.Connects(link.SiteA, link.SiteB));
         state.State.Links.Add(link);
+        _config = null;
         await state.WriteStateAsync();
     }
 
-    public Task<FleetConfig> GetConfigAsync() => Task.FromResult(new FleetConfig(
+    public Task<FleetConfig> GetConfigAsync() => Task.FromResult(_config ??= new FleetConfig(
         state.State.Sites.Values.OrderBy(s => s.Id, StringComparer.Ordinal).ToList(),
         state.State.Plants.Values.OrderBy(p => p.Id, StringComparer.Ordinal).ToList(),
         state.State.Links.ToList()));

@@ -1,8 +1,10 @@
 namespace Scheduler.Api.Services;
 
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Scheduler.Api.V1;
+using Scheduler.Core.Model;
 using Scheduler.Grains;
 using JobEvent = Scheduler.Api.V1.JobEvent;
 
@@ -16,6 +18,9 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
     private const int MaxAllowedSites = 64;
     private static readonly TimeSpan MaxDeadlineAhead = TimeSpan.FromDays(3650);
     private static readonly TimeSpan WatchPoll = TimeSpan.FromSeconds(20);
+    // Sites by id, built once per fleet configuration: the fleet grain hands out one instance until the fleet changes
+    // (a gateway gets a fresh copy per call and then builds it per call, as before).
+    private static readonly ConditionalWeakTable<FleetConfig, Dictionary<string, SiteSpec>> SitesById = new();
 
     public override async Task<Job> CreateJob(CreateJobRequest request, ServerCallContext context)
     {
@@ -47,7 +52,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
         }
 
         // Sites: every allowed site must exist and share one region; the job must fit in the largest candidate.
-        var sites = fleet.Sites.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var sites = SitesById.GetValue(fleet, f => f.Sites.ToDictionary(s => s.Id, StringComparer.Ordinal));
         for (var i = 0; i < Math.Min(spec.AllowedSites.Count, MaxAllowedSites); i++)
         {
             // A malformed name is named as such; a well-formed one must exist.
