@@ -23,6 +23,7 @@ public static class SchedulerApp
             EnvironmentName = options.EnvironmentName,
             ApplicationName = options.ApplicationName ?? typeof(SchedulerApp).Assembly.GetName().Name,
         });
+        PollingConfigFiles.Apply(builder.Configuration, builder.Environment);
         configure?.Invoke(builder);
         builder.AddSchedulerHost();
         builder.AddSchedulerAuth(); // keys and tokens (section Scheduler:Auth); the API's front door checks them
