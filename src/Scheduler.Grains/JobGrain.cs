@@ -50,8 +50,10 @@ public sealed class JobGrain(
         Activity.Current = request;
         root?.SetTag(SchedulerDiagnostics.Tags.JobId, spec.Id);
         root?.SetTag(SchedulerDiagnostics.Tags.Tenant, spec.TenantId);
+        // History is an array (here and in Append): Orleans has a codec for arrays, but not for the compiler's types
+        // behind a collection expression, so it searched its codecs (with reflection) on every write of the record.
         var record = new JobRecord(job, requestId, region, spec.Arrival, default,
-            [new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours", root?.TraceId.ToHexString())],
+            (JobEvent[])[new JobEvent(1, spec.Arrival, JobStatus.Queued, "created", null, null, "submitted", $"{spec.Gpus} GPUs, {spec.WorkGpuHours} GPU-hours", root?.TraceId.ToHexString())],
             root?.Id);
         await SaveAsync(record, spec.Arrival);
         return record;
@@ -190,7 +192,7 @@ public sealed class JobGrain(
         var next = new JobEvent(history.Count == 0 ? 1 : history[^1].Sequence + 1, at, record.State.Status, kind, from, to, reason, detail, CurrentTraceId);
         var limit = options.Value.JobHistoryLimit;
         var kept = history.Count >= limit ? history.Skip(history.Count - limit + 1) : history;
-        return record with { History = [.. kept, next] };
+        return record with { History = (JobEvent[])[.. kept, next] };
     }
 
     private static string? CurrentTraceId => Activity.Current?.TraceId.ToHexString();
