@@ -24,7 +24,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
 
     public override async Task<Job> CreateJob(CreateJobRequest request, ServerCallContext context)
     {
-        var fleet = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(context.CancellationToken);
+        var fleet = await grains.Get<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(context.CancellationToken);
         var spec = request.Job;
         var check = new RequestValidation().Id(request.RequestId, "request_id", required: false);
         if (spec is null)
@@ -75,9 +75,9 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
         check.ThrowIfInvalid();
 
         var id = JobIds.For(spec.Tenant, request.RequestId);
-        var record = await grains.GetGrain<IJobGrain>(id).CreateAsync(spec.ToModel(id, now), request.RequestId, regions[0]).WaitAsync(context.CancellationToken);
+        var record = await grains.Get<IJobGrain>(id).CreateAsync(spec.ToModel(id, now), request.RequestId, regions[0]).WaitAsync(context.CancellationToken);
         // Acknowledged only once the region's dispatcher tracks it; a retry with the same request id repeats this safely.
-        await grains.GetGrain<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
+        await grains.Get<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
         return record.ToProto(withHistory: false);
     }
 
