@@ -3,6 +3,7 @@ namespace Scheduler.Grains.Tests;
 using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Serialization.Cloning;
@@ -83,4 +84,56 @@ public class SerializationTests
     private static bool IsMutableCollection(Type type) =>
         type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type) && !type.IsInterface
         || type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IList<>) || d == typeof(ICollection<>) || d == typeof(IDictionary<,>) || d == typeof(ISet<>));
+
+    [Fact]
+    public void CoreJson_LeavesOutComputedProperties_AndKeepsEveryStoredOne()
+    {
+        var job = SomeJob() with { SiteId = "a", Epoch = 3, CheckpointReference = "ck" };
+        var json = JsonSerializer.Serialize(job, SchedulerSerialization.CoreJsonOptions);
+
+        foreach (var computed in new[] { "\"IsTerminal\"", "\"HoldsGpus\"", "\"RemainingHours\"", "\"DurationHours\"" })
+            Assert.DoesNotContain(computed, json);
+        var back = JsonSerializer.Deserialize<JobState>(json, SchedulerSerialization.CoreJsonOptions)!;
+        Assert.Equal(job.Spec.AllowedSites, back.Spec.AllowedSites);
+        Assert.Equal(job with { Spec = back.Spec }, back);
+
+        var ledger = new Scheduler.Core.Accounting.EnergyLedger(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        var ledgerJson = JsonSerializer.Serialize(ledger, SchedulerSerialization.CoreJsonOptions);
+        Assert.DoesNotContain("GreenShare", ledgerJson);
+        Assert.Equal(ledger, JsonSerializer.Deserialize<Scheduler.Core.Accounting.EnergyLedger>(ledgerJson, SchedulerSerialization.CoreJsonOptions));
+    }
+
+    [Fact]
+    public void CoreJson_WrittenWithComputedProperties_StillReads()
+    {
+        // What versions before this one stored: every public property, computed ones included.
+        var job = SomeJob() with { SiteId = "a", Epoch = 3 };
+        var old = JsonSerializer.Serialize(job);
+        Assert.Contains("\"IsTerminal\"", old);
+
+        var back = JsonSerializer.Deserialize<JobState>(old, SchedulerSerialization.CoreJsonOptions)!;
+
+        Assert.Equal(job with { Spec = back.Spec }, back);
+    }
+
+    [Fact]
+    public void EveryCoreType_ReadsBackTheSameAfterDroppingComputedProperties()
+    {
+        // A dropped property is never one a constructor reads or a setter or field holds; check that over every core
+        // object type the options describe, so that a new type with state only in a computed-looking property fails here.
+        var types = typeof(JobState).Assembly.GetTypes().Where(t => SchedulerSerialization.IsCoreType(t) && t is { IsPublic: true, IsAbstract: false, IsGenericTypeDefinition: false } && !t.IsEnum).ToList();
+        Assert.NotEmpty(types);
+        foreach (var type in types)
+        {
+            var info = SchedulerSerialization.CoreJsonOptions.GetTypeInfo(type);
+            if (info.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object) continue;
+            var kept = info.Properties.Select(p => p.Name).ToHashSet();
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && !kept.Contains(p.Name)))
+            {
+                if (property.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is not null) continue;
+                Assert.True(property.SetMethod is null, $"{type.Name}.{property.Name} has a setter but was dropped");
+                Assert.Null(type.GetField($"<{property.Name}>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance));
+            }
+        }
+    }
 }
