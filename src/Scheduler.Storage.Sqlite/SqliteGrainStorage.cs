@@ -24,11 +24,16 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     /// <summary>Writes committed in one transaction at most; more wait for the next.</summary>
     private const int MaxBatch = 512;
 
+    /// <summary>Open reader connections kept for reuse; more than this many concurrent reads open more, then close them.</summary>
+    private const int MaxIdleReaders = 4;
+
     private readonly string _connectionString;
     private readonly Serializer _serializer;
     private readonly Lazy<Task> _schema;
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly System.Collections.Concurrent.ConcurrentBag<Reader> _readers = [];
+    private volatile bool _disposed;
 
     public SqliteGrainStorage(SqliteGrainStorageOptions options, Serializer serializer)
     {
@@ -47,26 +52,48 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT version, payload FROM grain_state WHERE state_name = $name AND grain_id = $id";
-        command.Parameters.AddWithValue("$name", stateName);
-        command.Parameters.AddWithValue("$id", grainId.ToString());
-        await using var reader = await command.ExecuteReaderAsync();
-        if (!await reader.ReadAsync())
+        await _schema.Value;
+        // Microsoft.Data.Sqlite runs every call synchronously, so nothing is gained by its async methods; a reader
+        // from the pool (open, pragmas set, statement prepared) saves the open, the pragmas and the parse per read.
+        var reader = _readers.TryTake(out var pooled) ? pooled : new Reader(Open());
+        long version;
+        byte[] payload;
+        try
         {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
-            return;
+            var found = reader.Read(stateName, grainId.ToString(), out version, out payload);
+            ReturnReader(reader);
+            if (!found)
+            {
+                grainState.State = Activator.CreateInstance<T>();
+                grainState.ETag = null;
+                grainState.RecordExists = false;
+                return;
+            }
         }
-        var version = reader.GetInt64(0);
-        var payload = (byte[])reader.GetValue(1);
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
         var cleared = payload.Length == 0;
         // A tombstone reads as no record, but its version is the ETag the next write must present.
         grainState.State = cleared ? Activator.CreateInstance<T>() : _serializer.Deserialize<T>(payload);
         grainState.ETag = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = !cleared;
+    }
+
+    private void ReturnReader(Reader reader)
+    {
+        // Keep at most MaxIdleReaders open; a storage being disposed keeps none.
+        if (_disposed || _readers.Count >= MaxIdleReaders)
+        {
+            reader.Dispose();
+            return;
+        }
+        _readers.Add(reader);
+        // Disposed meanwhile: the disposal may already have emptied the pool.
+        if (_disposed)
+            while (_readers.TryTake(out var left)) left.Dispose();
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -117,8 +144,10 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     private async Task WriteLoopAsync()
     {
         var batch = new List<PendingWrite>(MaxBatch);
-        // One connection for the writer's life (opened on the first write): no open and pragmas per batch.
+        // One connection for the writer's life (opened on the first write): no open and pragmas per batch. Its
+        // statements are prepared once and reused: parsing them again for every write showed in the profile.
         SqliteConnection? connection = null;
+        Statements? statements = null;
         try
         {
             while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -128,6 +157,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         }
         finally
         {
+            statements?.Dispose();
             connection?.Dispose();
         }
 
@@ -139,8 +169,10 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
             {
                 await _schema.Value.ConfigureAwait(false);
                 connection ??= Open();
+                statements ??= new Statements(connection);
                 using var transaction = connection.BeginTransaction();
-                for (var i = 0; i < batch.Count; i++) results[i] = Execute(connection, transaction, batch[i]);
+                statements.Enlist(transaction);
+                for (var i = 0; i < batch.Count; i++) results[i] = statements.Execute(batch[i]);
                 transaction.Commit();
             }
             catch (Exception ex)
@@ -149,6 +181,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
                 // on a fresh connection.
                 foreach (var write in batch) write.Done.TrySetException(ex);
                 batch.Clear();
+                statements?.Dispose();
+                statements = null;
                 connection?.Dispose();
                 connection = null;
                 return;
@@ -158,40 +192,108 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         }
     }
 
-    /// <summary>One write or clear inside the batch's transaction; the new version, or null if the ETag was stale.</summary>
-    private static long? Execute(SqliteConnection connection, SqliteTransaction transaction, PendingWrite write)
+    /// <summary>The writer's statements, prepared once on its connection.</summary>
+    private sealed class Statements : IDisposable
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.Parameters.AddWithValue("$name", write.StateName);
-        command.Parameters.AddWithValue("$id", write.GrainId);
-        if (write.Clear)
+        private readonly SqliteCommand _countLive, _clear, _insert, _update;
+
+        public Statements(SqliteConnection connection)
         {
+            _countLive = Command(connection, "SELECT count(*) FROM grain_state WHERE state_name = $name AND grain_id = $id AND length(payload) > 0");
+            _clear = Command(connection, "UPDATE grain_state SET version = version + 1, payload = x'' WHERE state_name = $name AND grain_id = $id AND version = $version", "$version");
+            _insert = Command(connection, "INSERT INTO grain_state (state_name, grain_id, version, payload) VALUES ($name, $id, 1, $payload) ON CONFLICT DO NOTHING", "$payload");
+            _update = Command(connection, "UPDATE grain_state SET version = version + 1, payload = $payload WHERE state_name = $name AND grain_id = $id AND version = $version", "$payload", "$version");
+        }
+
+        public void Enlist(SqliteTransaction transaction)
+        {
+            _countLive.Transaction = _clear.Transaction = _insert.Transaction = _update.Transaction = transaction;
+        }
+
+        /// <summary>One write or clear inside the batch's transaction; the new version, or null if the ETag was stale.</summary>
+        public long? Execute(PendingWrite write)
+        {
+            if (write.Clear)
+            {
+                if (write.Expected is null)
+                {
+                    // The holder believes there is no record: true if there is none, or only a tombstone; stale otherwise.
+                    Bind(_countLive, write);
+                    return Convert.ToInt64(_countLive.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0 ? 0 : null;
+                }
+                Bind(_clear, write);
+                _clear.Parameters["$version"].Value = write.Expected.Value;
+                return _clear.ExecuteNonQuery() == 1 ? write.Expected.Value + 1 : null;
+            }
             if (write.Expected is null)
             {
-                // The holder believes there is no record: true if there is none, or only a tombstone; stale otherwise.
-                command.CommandText = "SELECT count(*) FROM grain_state WHERE state_name = $name AND grain_id = $id AND length(payload) > 0";
-                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0 ? 0 : null;
+                Bind(_insert, write);
+                _insert.Parameters["$payload"].Value = write.Payload;
+                return _insert.ExecuteNonQuery() == 1 ? 1 : null;
             }
-            command.CommandText = "UPDATE grain_state SET version = version + 1, payload = x'' WHERE state_name = $name AND grain_id = $id AND version = $version";
-            command.Parameters.AddWithValue("$version", write.Expected.Value);
-            return command.ExecuteNonQuery() == 1 ? write.Expected.Value + 1 : null;
+            Bind(_update, write);
+            _update.Parameters["$payload"].Value = write.Payload;
+            _update.Parameters["$version"].Value = write.Expected.Value;
+            return _update.ExecuteNonQuery() == 1 ? write.Expected.Value + 1 : null;
         }
-        command.Parameters.AddWithValue("$payload", write.Payload);
-        if (write.Expected is null)
+
+        public void Dispose()
         {
-            command.CommandText = "INSERT INTO grain_state (state_name, grain_id, version, payload) VALUES ($name, $id, 1, $payload) ON CONFLICT DO NOTHING";
-            return command.ExecuteNonQuery() == 1 ? 1 : null;
+            _countLive.Dispose();
+            _clear.Dispose();
+            _insert.Dispose();
+            _update.Dispose();
         }
-        command.CommandText = "UPDATE grain_state SET version = version + 1, payload = $payload WHERE state_name = $name AND grain_id = $id AND version = $version";
-        command.Parameters.AddWithValue("$version", write.Expected.Value);
-        return command.ExecuteNonQuery() == 1 ? write.Expected.Value + 1 : null;
+
+        private static void Bind(SqliteCommand command, PendingWrite write)
+        {
+            command.Parameters["$name"].Value = write.StateName;
+            command.Parameters["$id"].Value = write.GrainId;
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params string[] extra)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in (string[])["$name", "$id", .. extra]) command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        return command;
+    }
+
+    /// <summary>A reader connection with its statement prepared; used by one read at a time.</summary>
+    private sealed class Reader(SqliteConnection connection) : IDisposable
+    {
+        private readonly SqliteCommand _select = Command(connection, "SELECT version, payload FROM grain_state WHERE state_name = $name AND grain_id = $id");
+
+        public bool Read(string stateName, string grainId, out long version, out byte[] payload)
+        {
+            _select.Parameters["$name"].Value = stateName;
+            _select.Parameters["$id"].Value = grainId;
+            using var reader = _select.ExecuteReader();
+            if (!reader.Read())
+            {
+                version = 0;
+                payload = [];
+                return false;
+            }
+            version = reader.GetInt64(0);
+            payload = (byte[])reader.GetValue(1);
+            return true;
+        }
+
+        public void Dispose()
+        {
+            _select.Dispose();
+            connection.Dispose();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         _writes.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        while (_readers.TryTake(out var reader)) reader.Dispose();
     }
 
     /// <summary>A write (or clear) waiting for the writer; <see cref="Expected"/> is the version its ETag names, if any.</summary>
@@ -211,17 +313,6 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         using var pragma = connection.CreateCommand();
         pragma.CommandText = $"PRAGMA synchronous = {Synchronous}; PRAGMA busy_timeout = 5000;";
         pragma.ExecuteNonQuery();
-        return connection;
-    }
-
-    private async Task<SqliteConnection> OpenAsync()
-    {
-        await _schema.Value;
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA synchronous = {Synchronous}; PRAGMA busy_timeout = 5000;";
-        await pragma.ExecuteNonQueryAsync();
         return connection;
     }
 
