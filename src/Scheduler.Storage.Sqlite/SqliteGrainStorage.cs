@@ -56,24 +56,26 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         // Microsoft.Data.Sqlite runs every call synchronously, so nothing is gained by its async methods; a reader
         // from the pool (open, pragmas set, statement prepared) saves the open, the pragmas and the parse per read.
         var reader = _readers.TryTake(out var pooled) ? pooled : new Reader(Open());
+        bool found;
         long version;
         byte[] payload;
         try
         {
-            var found = reader.Read(stateName, grainId.ToString(), out version, out payload);
-            ReturnReader(reader);
-            if (!found)
-            {
-                grainState.State = Activator.CreateInstance<T>();
-                grainState.ETag = null;
-                grainState.RecordExists = false;
-                return;
-            }
+            found = reader.Read(stateName, grainId.ToString(), out version, out payload);
         }
         catch
         {
+            // A reader that failed is not trusted again.
             reader.Dispose();
             throw;
+        }
+        ReturnReader(reader);
+        if (!found)
+        {
+            grainState.State = Activator.CreateInstance<T>();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+            return;
         }
         var cleared = payload.Length == 0;
         // A tombstone reads as no record, but its version is the ETag the next write must present.
