@@ -298,6 +298,8 @@ public sealed partial class DispatcherGrain(
         {
             foreach (var decision in plan.Decisions)
             {
+                // A silo shutting down takes the grains away under the round: the rest waits for the next activation.
+                if (lifetime.ApplicationStopping.IsCancellationRequested) break;
                 if (!StillHolds(decision, seen[decision.JobId], sites))
                 {
                     LogDecisionDropped(decision.Kind, decision.JobId, decision.ToSiteId);
