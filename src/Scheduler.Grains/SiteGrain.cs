@@ -55,7 +55,7 @@ public sealed class SiteGrain(
     /// <summary>The lowest green supply since the dispatcher last heard it (a step or a rise), MW; a rise is measured from it.</summary>
     private double _supplyLowSinceTold = double.PositiveInfinity;
 
-    /// <summary>Whether the last step asked for supply rises (jobs were waiting in the region).</summary>
+    /// <summary>Whether the last step asked for supply rises (prompt dispatch on, and jobs waiting in the region).</summary>
     private bool _tellSupplyRises;
 
     private ISiteExecutor Executor => S.Agent is { } agent ? Agent(agent) : ClockExecutor.Instance;
@@ -96,7 +96,7 @@ public sealed class SiteGrain(
             if (S.Plants.TryGetValue(output.PlantId, out var latest) && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
             S.Plants[output.PlantId] = output;
         }
-        if (_tellSupplyRises && options.Value.PromptDispatch && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);
+        if (_tellSupplyRises && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);
         return Task.CompletedTask;
     }
 
