@@ -22,6 +22,31 @@ public class AgentExecutorTests(ClusterFixture fixture)
     private static async Task<IReadOnlyList<AgentCommand>> CommandsAsync(ISiteGrain site, string session, long after = 0) =>
         await site.WaitForAgentCommandsAsync(session, after, TimeSpan.Zero);
 
+    /// <summary>
+    /// Two sites, each with an agent attached; wind at the first only. The job (given a workload) is placed at the
+    /// first, and its agent reports it started.
+    /// </summary>
+    private async Task<(TestFleet Fleet, string A, string B, ISiteGrain SiteA, ISiteGrain SiteB, string SessionA, string SessionB, JobState Placed)>
+        StartedAtTheFirstOfTwoAgentSitesAsync(Func<TestFleet, JobSpec> job)
+    {
+        var fleet = new TestFleet(fixture);
+        var a = await fleet.AddSiteAsync("a");
+        var b = await fleet.AddSiteAsync("b");
+        var siteA = fleet.Client.GetGrain<ISiteGrain>(a);
+        var siteB = fleet.Client.GetGrain<ISiteGrain>(b);
+        var sessionA = await siteA.AttachAgentAsync(new AgentHello("agent-a", []));
+        var sessionB = await siteB.AttachAgentAsync(new AgentHello("agent-b", []));
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(a, 5);
+        await fleet.ReportAsync(b, 0);
+        await fleet.SubmitAsync(WithWorkload(job(fleet)));
+        await fleet.TickAsync(Step);
+        var placed = (await fleet.JobAsync("j")).State;
+        Assert.Equal(a, placed.SiteId);
+        Assert.True(await siteA.ReportAgentAsync(sessionA, new AgentReport(AgentReportKind.Started, placed.Id, placed.Epoch)));
+        return (fleet, a, b, siteA, siteB, sessionA, sessionB, placed);
+    }
+
     [Fact]
     public async Task AgentSite_CreditsTheAgentsReportedWork_NotTheClock_AndCompletesOnlyOnExitZero()
     {
@@ -64,21 +89,7 @@ public class AgentExecutorTests(ClusterFixture fixture)
     [Fact]
     public async Task Relocation_FromAnAgentSite_OrdersACheckpoint_AndTheNewSiteStartsOnlyOnceItArrives()
     {
-        var fleet = new TestFleet(fixture);
-        var a = await fleet.AddSiteAsync("a");
-        var b = await fleet.AddSiteAsync("b");
-        var siteA = fleet.Client.GetGrain<ISiteGrain>(a);
-        var siteB = fleet.Client.GetGrain<ISiteGrain>(b);
-        var sessionA = await siteA.AttachAgentAsync(new AgentHello("agent-a", []));
-        var sessionB = await siteB.AttachAgentAsync(new AgentHello("agent-b", []));
-        await fleet.TickAsync(Step);
-        await fleet.ReportAsync(a, 5);
-        await fleet.ReportAsync(b, 0);
-        await fleet.SubmitAsync(WithWorkload(fleet.Job("j", gpus: 500, workGpuHours: 500 * 20)));
-        await fleet.TickAsync(Step);
-        var placed = (await fleet.JobAsync("j")).State;
-        Assert.Equal(a, placed.SiteId);
-        Assert.True(await siteA.ReportAgentAsync(sessionA, new AgentReport(AgentReportKind.Started, placed.Id, placed.Epoch)));
+        var (fleet, a, b, siteA, siteB, sessionA, sessionB, placed) = await StartedAtTheFirstOfTwoAgentSitesAsync(f => f.Job("j", gpus: 500, workGpuHours: 500 * 20));
 
         JobState job = placed;
         for (var i = 0; i < 8 && job.SiteId != b; i++)
@@ -115,21 +126,7 @@ public class AgentExecutorTests(ClusterFixture fixture)
     [Fact]
     public async Task AgentGone_PastTheGrace_TheJobIsQueuedAgain_AndRestartsElsewhereFromItsLastCheckpoint()
     {
-        var fleet = new TestFleet(fixture);
-        var a = await fleet.AddSiteAsync("a");
-        var b = await fleet.AddSiteAsync("b");
-        var siteA = fleet.Client.GetGrain<ISiteGrain>(a);
-        var siteB = fleet.Client.GetGrain<ISiteGrain>(b);
-        var sessionA = await siteA.AttachAgentAsync(new AgentHello("agent-a", []));
-        var sessionB = await siteB.AttachAgentAsync(new AgentHello("agent-b", []));
-        await fleet.TickAsync(Step);
-        await fleet.ReportAsync(a, 5);
-        await fleet.ReportAsync(b, 0);
-        await fleet.SubmitAsync(WithWorkload(fleet.Job("j")));
-        await fleet.TickAsync(Step);
-        var placed = (await fleet.JobAsync("j")).State;
-        Assert.Equal(a, placed.SiteId);
-        Assert.True(await siteA.ReportAgentAsync(sessionA, new AgentReport(AgentReportKind.Started, placed.Id, placed.Epoch)));
+        var (fleet, a, b, siteA, siteB, sessionA, sessionB, placed) = await StartedAtTheFirstOfTwoAgentSitesAsync(f => f.Job("j"));
         await fleet.Client.GetGrain<IJobGrain>(placed.Id).RecordCheckpointAsync(a, "ckpt-periodic", 10, placed.Epoch, fleet.Now);
 
         await siteA.DetachAgentAsync(sessionA);
