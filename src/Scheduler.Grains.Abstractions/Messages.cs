@@ -55,18 +55,22 @@ public sealed record PlantStatus(
     [property: Id(5)] IReadOnlyList<GenerationSample> Recent);
 
 /// <summary>A job bound to a site: running, or arriving once its checkpoint lands.</summary>
+/// <param name="EpochLedger">The job's energy at the site in its current epoch so far (the site's count, with <c>Job.RemainingGpuHours</c>).</param>
 [GenerateSerializer, Immutable]
 public sealed record JobAssignment(
     [property: Id(0)] JobState Job,
-    [property: Id(1)] DateTimeOffset? ArrivesAt);
+    [property: Id(1)] DateTimeOffset? ArrivesAt,
+    [property: Id(2)] EnergyLedger EpochLedger = default)
+{
+    /// <summary>The site's count of the job's epoch, as its progress report carries it.</summary>
+    public EpochProgress Counted => new(Job.Epoch, Job.RemainingGpuHours, EpochLedger);
+}
 
-/// <summary>Work and energy credited to one job by one site step.</summary>
+/// <summary>A job's work and energy so far in its epoch, as its site counts them after a step (cumulative: see <see cref="EpochProgress"/>).</summary>
 [GenerateSerializer, Immutable]
 public sealed record JobProgress(
     [property: Id(0)] string JobId,
-    [property: Id(1)] long Epoch,
-    [property: Id(2)] double GpuHours,
-    [property: Id(3)] EnergyLedger Ledger);
+    [property: Id(1)] EpochProgress Counted);
 
 /// <summary>A site's live state: the last power balance and what runs there.</summary>
 [GenerateSerializer, Immutable]

@@ -12,6 +12,8 @@ using Scheduler.Grains.Hosting;
 public sealed class JobGrainState
 {
     [Id(0)] public JobRecord? Record { get; set; }
+    /// <summary>What the record has credited of the job's current epoch (written with the record, so the two agree).</summary>
+    [Id(1)] public EpochCredit? Credit { get; set; }
 }
 
 /// <summary>
@@ -92,9 +94,10 @@ public sealed class JobGrain(
     public async Task<JobRecord> RecordProgressAsync(JobProgress progress, DateTimeOffset now)
     {
         var record = Record;
-        if (progress.Epoch != record.State.Epoch || record.State.Status != JobStatus.Running) return record;
-        var after = JobLifecycle.Progress(record.State, progress.GpuHours, now);
-        var next = record with { State = after, Ledger = record.Ledger + progress.Ledger };
+        var (after, ledger, credit) = JobLifecycle.Credit(record.State, record.Ledger, state.State.Credit, progress.Counted, now);
+        if (credit == state.State.Credit) return record;
+        state.State.Credit = credit;
+        var next = record with { State = after, Ledger = ledger };
         if (after.Status == JobStatus.Completed)
         {
             await SaveAsync(Append(next, now, "completed", after.SiteId, after.SiteId, "work-done", $"all {after.Spec.WorkGpuHours} GPU-hours done"), now);
@@ -102,7 +105,8 @@ public sealed class JobGrain(
         else
         {
             state.State.Record = next;
-            // Progress is frequent: write behind, at most ProgressPersistInterval of it redone after a crash.
+            // Progress is frequent: written behind. After a crash of this grain alone, its site's next count (cumulative)
+            // brings it back; after a crash of both, at most ProgressPersistInterval of it is redone.
             if (now - _lastProgressWrite >= options.Value.ProgressPersistInterval) await SaveAsync(next, now, notify: false);
         }
         return Record;

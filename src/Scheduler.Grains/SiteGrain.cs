@@ -58,6 +58,9 @@ public sealed class SiteGrain(
     /// <summary>Whether the last step asked for supply rises (prompt dispatch on, and jobs waiting in the region).</summary>
     private bool _tellSupplyRises;
 
+    /// <summary>When the state was last written (scheduler time): step state is written behind, at most <c>ProgressPersistInterval</c> apart.</summary>
+    private DateTimeOffset _lastWrite;
+
     private ISiteExecutor Executor => S.Agent is { } agent ? Agent(agent) : ClockExecutor.Instance;
 
     private AgentExecutor Agent(SiteAgentState agent) => new(agent, options.Value.AgentReconnectGrace, SignalAgentCommands);
@@ -69,6 +72,19 @@ public sealed class SiteGrain(
         changed.TrySetResult();
     }
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // As if written at a random point of the last interval: sites activated together then write their steps at
+        // different ticks, not all at the same one.
+        _lastWrite = clock.GetUtcNow() - options.Value.ProgressPersistInterval * Random.Shared.NextDouble();
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (S.Spec is not null) await state.WriteStateAsync(cancellationToken);
+    }
+
     public async Task ConfigureAsync(SiteSpec spec)
     {
         var errors = spec.Validate();
@@ -78,7 +94,7 @@ public sealed class SiteGrain(
         S.StateOfChargeMegawattHours = first
             ? spec.Battery.MinEnergyMegawattHours
             : Math.Clamp(S.StateOfChargeMegawattHours, spec.Battery.MinEnergyMegawattHours, spec.Battery.MaxEnergyMegawattHours);
-        await state.WriteStateAsync();
+        await WriteAsync(clock.GetUtcNow());
     }
 
     public Task<SiteStatus?> GetAsync() => Task.FromResult(S.Spec is null ? null : Status(clock.GetUtcNow()));
@@ -134,8 +150,8 @@ public sealed class SiteGrain(
         // Jobs the executor can no longer run (an agent gone past its grace, a failed process) leave the site first.
         var lost = executor.TakeLost(S.Jobs.Values.Select(a => a.Job).ToList(), now);
         foreach (var l in lost) S.Jobs.Remove(l.JobId);
-        var running = S.Jobs.Values.Where(a => a.ArrivesAt is null).Select(a => a.Job).ToList();
-        var loads = running.Select(j => executor.Load(j, hours)).ToList();
+        var running = S.Jobs.Values.Where(a => a.ArrivesAt is null).ToList();
+        var loads = running.Select(a => executor.Load(a.Job, hours)).ToList();
         var result = SiteStep.Run(spec, supply, celsius, S.StateOfChargeMegawattHours, price, loads, hours);
 
         S.StateOfChargeMegawattHours = result.Balance.StateOfChargeMegawattHours;
@@ -152,17 +168,22 @@ public sealed class SiteGrain(
             result.Balance.GridImportMegawatts, result.Balance.CurtailmentMegawatts, result.Balance.ShortfallMegawatts, mode);
 
         var progress = new List<JobProgress>(result.Jobs.Count);
+        var completed = false;
         for (var i = 0; i < result.Jobs.Count; i++)
         {
             var share = result.Jobs[i];
-            var job = JobLifecycle.Progress(running[i], share.GpuHours, now);
-            progress.Add(new JobProgress(job.Id, job.Epoch, share.GpuHours, share.Ledger));
-            if (job.Status == JobStatus.Completed)
+            var assignment = running[i] with
             {
-                S.Jobs.Remove(job.Id);
-                executor.Completed(job.Id);
+                Job = JobLifecycle.Progress(running[i].Job, share.GpuHours, now), EpochLedger = running[i].EpochLedger + share.Ledger,
+            };
+            progress.Add(new JobProgress(assignment.Job.Id, assignment.Counted));
+            if (assignment.Job.Status == JobStatus.Completed)
+            {
+                S.Jobs.Remove(assignment.Job.Id);
+                executor.Completed(assignment.Job.Id);
+                completed = true;
             }
-            else S.Jobs[job.Id] = new JobAssignment(job, null);
+            else S.Jobs[assignment.Job.Id] = assignment;
         }
 
         // Checkpoints that finished their transfer during the step start running from the next one.
@@ -170,14 +191,24 @@ public sealed class SiteGrain(
         foreach (var a in S.Jobs.Values.Where(a => a.ArrivesAt is { } t && t <= now).ToList())
         {
             var job = JobLifecycle.CompleteTransfer(a.Job, now);
-            S.Jobs[a.Job.Id] = new JobAssignment(job, null);
+            S.Jobs[a.Job.Id] = a with { Job = job, ArrivesAt = null };
             executor.Run(job);
             landed.Add(a.Job.Id);
         }
 
         S.SteppedAt = now;
-        await state.WriteStateAsync();
+        // A change of what runs here is written at once. Counts, charge and ledgers are written behind: every site
+        // writing every step queued prompt rounds' writes behind 150 of them each tick. A crash redoes the unwritten
+        // steps, which credits no job twice, because progress reports are cumulative per epoch (EpochProgress).
+        if (completed || landed.Count > 0 || lost.Count > 0 || now - _lastWrite >= options.Value.ProgressPersistInterval)
+            await WriteAsync(now);
         return new SiteStepReport(Told(Status(now)), progress, landed, lost.Count == 0 ? null : lost);
+    }
+
+    private async Task WriteAsync(DateTimeOffset now)
+    {
+        await state.WriteStateAsync();
+        _lastWrite = now;
     }
 
     /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise is measured from.</summary>
@@ -203,7 +234,7 @@ public sealed class SiteGrain(
         S.Jobs[job.Id] = assignment;
         S.Epochs[job.Id] = job.Epoch;
         if (assignment.ArrivesAt is null) Executor.Run(assignment.Job);
-        await state.WriteStateAsync();
+        await WriteAsync(clock.GetUtcNow());
     }
 
     public Task<bool> StopJobAsync(string jobId, long epoch) => ReleaseAsync(jobId, epoch, keepState: false);
@@ -217,7 +248,7 @@ public sealed class SiteGrain(
         S.Epochs[jobId] = epoch;
         S.Jobs.Remove(jobId);
         Executor.Release(jobId, epoch, keepState);
-        await state.WriteStateAsync();
+        await WriteAsync(clock.GetUtcNow());
         return true;
     }
 
@@ -231,7 +262,7 @@ public sealed class SiteGrain(
         // A site that was run by the clock hands its running jobs to the agent (they start from their checkpoint, if any).
         if (first)
             foreach (var a in S.Jobs.Values.Where(a => a.ArrivesAt is null)) agent.Run(a.Job);
-        await state.WriteStateAsync();
+        await WriteAsync(clock.GetUtcNow());
         return session;
     }
 
@@ -239,7 +270,7 @@ public sealed class SiteGrain(
     {
         if (S.Agent is not { } agent || agent.Session != session) return;
         Agent(agent).Detach(session, clock.GetUtcNow());
-        await state.WriteStateAsync();
+        await WriteAsync(clock.GetUtcNow());
     }
 
     public async Task<bool> ReportAgentAsync(string session, AgentReport report)
@@ -248,7 +279,7 @@ public sealed class SiteGrain(
             throw new AgentSessionEndedException($"session {session} of site {this.GetPrimaryKeyString()} has ended");
         var accepted = Agent(agent).Report(report);
         // Progress is frequent and recomputed from the agent's next report after a crash: only state changes are written.
-        if (accepted && report.Kind != AgentReportKind.Progress) await state.WriteStateAsync();
+        if (accepted && report.Kind != AgentReportKind.Progress) await WriteAsync(clock.GetUtcNow());
         return accepted;
     }
 

@@ -1,5 +1,6 @@
 namespace Scheduler.Core.Lifecycle;
 
+using Scheduler.Core.Accounting;
 using Scheduler.Core.Policy;
 
 /// <summary>
@@ -69,12 +70,33 @@ public static class JobLifecycle
             throw new InvalidJobTransitionException(job, "progress", $"only a running job makes progress; job is {job.Status}");
         if (!(gpuHours >= 0) || !double.IsFinite(gpuHours))
             throw new ArgumentOutOfRangeException(nameof(gpuHours), gpuHours, "must be >= 0 and finite");
-        var remaining = job.RemainingGpuHours - gpuHours;
+        return WithRemaining(job, job.RemainingGpuHours - gpuHours, now);
+    }
+
+    /// <summary>
+    /// Credits a site's count of the job's current placement (<paramref name="report"/>) to the job and its ledger.
+    /// The count is cumulative over the epoch, so a report told twice, late, out of order, or by a site that lost its
+    /// latest steps (and counts them again) credits nothing twice: only a count further along than the one already
+    /// credited changes anything. Reports of another epoch, or for a job not running, change nothing.
+    /// </summary>
+    /// <param name="ledger">The job's ledger, which includes what earlier credits of this epoch added.</param>
+    /// <param name="credit">What was credited of the job's epoch so far, or null if nothing (of any epoch) was.</param>
+    public static (JobState Job, EnergyLedger Ledger, EpochCredit? Credit) Credit(JobState job, EnergyLedger ledger, EpochCredit? credit,
+        EpochProgress report, DateTimeOffset now)
+    {
+        if (job.Status != JobStatus.Running || report.Epoch != job.Epoch) return (job, ledger, credit);
+        // The first report of an epoch is measured from the job as it was placed, and adds to the ledger it had then.
+        var current = credit is { } c && c.Counted.Epoch == job.Epoch ? c : new EpochCredit(new EpochProgress(job.Epoch, job.RemainingGpuHours, default), ledger);
+        if (!report.IsAheadOf(current.Counted)) return (job, ledger, credit);
+        var next = current with { Counted = report };
+        return (WithRemaining(job, report.RemainingGpuHours, now), next.LedgerBefore + report.Ledger, next);
+    }
+
+    private static JobState WithRemaining(JobState job, double remaining, DateTimeOffset now) =>
         // Below a millionth of a GPU-second the job is done; avoids a step of dust from float rounding.
-        return remaining <= 1e-9
+        remaining <= 1e-9
             ? job with { RemainingGpuHours = 0, Status = JobStatus.Completed, LastTransitionAt = now }
             : job with { RemainingGpuHours = remaining };
-    }
 
     /// <summary>A site agent was asked to checkpoint the job where it ran: its next start waits for that checkpoint.</summary>
     public static JobState AwaitCheckpoint(JobState job) => job.IsTerminal ? job : job with { CheckpointPending = true };

@@ -1,0 +1,80 @@
+namespace Scheduler.Grains.Tests;
+
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.Storage;
+using Scheduler.Core.Lifecycle;
+
+/// <summary>
+/// A site writes its step state behind (every <c>ProgressPersistInterval</c>, or when what runs there changes), so a
+/// crash makes it count its unwritten steps again. Progress reports are cumulative per epoch: counting again credits
+/// nothing twice.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class StepWriteBehindTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMinutes(1); // below the default ProgressPersistInterval (5 min)
+
+    private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
+
+    private async Task<GrainState<SiteGrainState>> StoredAsync(string siteId)
+    {
+        var stored = new GrainState<SiteGrainState>(new SiteGrainState());
+        await Storage.ReadStateAsync("site", fixture.Client.GetGrain<ISiteGrain>(siteId).GetGrainId(), stored);
+        return stored;
+    }
+
+    [Fact]
+    public async Task ASiteThatLostItsUnwrittenSteps_CountsThemAgain_AndNoWorkOrEnergyIsCreditedTwice()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("only");
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(site, 5);
+        await fleet.SubmitAsync(fleet.Job("j", gpus: 100, workGpuHours: 1000));
+        await fleet.TickAsync(Step); // placed: the site writes the placement at once
+        var placedAt = fleet.Now;
+
+        await fleet.TickAsync(Step);
+        await fleet.TickAsync(Step); // two steps of work, written behind
+        Assert.Equal(1000 - 100 * 2 / 60.0, (await fleet.JobAsync("j")).State.RemainingGpuHours, 9);
+        var stored = await StoredAsync(site);
+        Assert.Equal(placedAt, stored.State!.SteppedAt);
+
+        // The crash: the site goes away, and what it had written (at the placement) is all that is left of it.
+        var beforeDeactivation = stored.ETag;
+        await fleet.Client.GetGrain<ISiteGrain>(site).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        GrainState<SiteGrainState> last;
+        while ((last = await StoredAsync(site)).ETag == beforeDeactivation) await Task.Delay(10); // its last write on the way out
+        await Storage.WriteStateAsync("site", fleet.Client.GetGrain<ISiteGrain>(site).GetGrainId(),
+            new GrainState<SiteGrainState>(stored.State) { ETag = last.ETag, RecordExists = true });
+
+        await fleet.ReportAsync(site, 5);
+        await fleet.TickAsync(Step); // counts the two lost steps again, and the new one
+
+        var job = await fleet.JobAsync("j");
+        Assert.Equal(JobStatus.Running, job.State.Status);
+        Assert.Equal(1000 - 100 * 3 / 60.0, job.State.RemainingGpuHours, 9); // three steps of work, not five
+        Assert.Equal(100 * 3 / 60.0 / 1000, job.Ledger.ComputeMegawattHours, 9); // 1 kW per GPU
+    }
+
+    [Fact]
+    public async Task ASiteWritesAtOnce_WhenAJobCompletes()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("only");
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(site, 5);
+        await fleet.SubmitAsync(fleet.Job("j", gpus: 100, workGpuHours: 2.5)); // done within the second step
+        await fleet.TickAsync(Step); // placed
+        await fleet.TickAsync(Step);
+        Assert.Single((await StoredAsync(site)).State!.Jobs);
+
+        await fleet.TickAsync(Step);
+
+        Assert.Equal(JobStatus.Completed, (await fleet.JobAsync("j")).State.Status);
+        var stored = await StoredAsync(site);
+        Assert.Empty(stored.State!.Jobs);
+        Assert.Equal(fleet.Now, stored.State.SteppedAt);
+    }
+}
