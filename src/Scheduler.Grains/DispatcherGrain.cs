@@ -31,8 +31,9 @@ public sealed class DispatcherGrainState
 }
 
 /// <summary>
-/// One region's dispatcher. Each tick: step every site, forward progress to the jobs, reconcile sites with the job
-/// records, then run the pure policy on a fresh snapshot and apply its decisions through the job grains. Between ticks
+/// One region's dispatcher. Each tick: step every site, take their counts of their jobs' progress (into its own copy
+/// of each job; into the job records every <c>ProgressForwardInterval</c>), reconcile sites with the job records,
+/// then run the pure policy on a fresh snapshot and apply its decisions through the job grains. Between ticks
 /// (prompt dispatch), a new job or a site's supply rise runs a round of starts at once on the last tick's picture.
 /// </summary>
 /// <remarks>
@@ -63,6 +64,8 @@ public sealed partial class DispatcherGrain(
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
+    /// <summary>Each running job's latest count from its site (cumulative per epoch), and when its record last got one.</summary>
+    private readonly Dictionary<string, (JobProgress Count, DateTimeOffset ForwardedAt)> _counts = new(StringComparer.Ordinal);
 
     // Prompt dispatch.
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -211,16 +214,17 @@ public sealed partial class DispatcherGrain(
         var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
         foreach (var report in reports) metrics.SiteStepped(report.Status);
 
-        // Forward each site's work to its jobs; transfers that landed become running.
+        // Each site's counts of its jobs' work (forwarded to the records when due); transfers that landed become running.
         var updates = new List<Task<JobRecord>>();
         var sinceYield = 0;
         foreach (var report in reports)
         {
             updates.AddRange(report.Landed.Select(id => GrainFactory.GetGrain<IJobGrain>(id).CompleteTransferAsync(now)));
-            updates.AddRange(report.Progress.Select(p => GrainFactory.GetGrain<IJobGrain>(p.JobId).RecordProgressAsync(p, now)));
+            foreach (var count in report.Progress)
+                if (TakeCount(count, now)) updates.Add(ForwardAsync(count.JobId, now));
             // Jobs a site can no longer run (its agent is gone, or the process failed) go back to the queue or fail.
             if (report.Lost is { } lost)
-                updates.AddRange(lost.Select(l => GrainFactory.GetGrain<IJobGrain>(l.JobId).RecordLostAsync(report.Status.Spec.Id, l, now)));
+                updates.AddRange(lost.Select(l => LoseAsync(report.Status.Spec.Id, l, now)));
             sinceYield += report.Progress.Count;
             if (sinceYield >= YieldEvery)
             {
@@ -262,6 +266,38 @@ public sealed partial class DispatcherGrain(
         foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
         metrics.TickCompleted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return _lastTick;
+    }
+
+    /// <summary>
+    /// Takes a site's count of a job's progress into the dispatcher's copy of the job, which the policy reads, and
+    /// says whether the job's record is due for it: the first count of a job, one that completes it, and then one at
+    /// the job's own point of each <c>ProgressForwardInterval</c>. Forwarding every count to every job grain each tick made a tick 10,000
+    /// grain calls at the scale of the performance issue, and prompt rounds waited behind them. Counts are
+    /// cumulative, so a record that skips some loses nothing (<see cref="JobLifecycle.Credit"/>).
+    /// </summary>
+    private bool TakeCount(JobProgress count, DateTimeOffset now)
+    {
+        var interval = options.Value.ProgressForwardInterval;
+        var first = !_counts.TryGetValue(count.JobId, out var known);
+        var due = first || now - known.ForwardedAt >= interval;
+        // After the first, each job at its own point of the interval: jobs placed (or reloaded) together spread out.
+        _counts[count.JobId] = (count, first ? now - interval * Random.Shared.NextDouble() : due ? now : known.ForwardedAt);
+        if (!_active.TryGetValue(count.JobId, out var job)) return true; // not known here: the record judges
+        var counted = JobLifecycle.Credit(job, default, null, count.Counted, now).Job;
+        if (counted.Status == JobStatus.Completed) return true; // the record completes it, and Track then ends it here
+        _active[count.JobId] = counted;
+        return due;
+    }
+
+    /// <summary>Gives a job's record the latest count of its progress.</summary>
+    private Task<JobRecord> ForwardAsync(string jobId, DateTimeOffset now) =>
+        GrainFactory.GetGrain<IJobGrain>(jobId).RecordProgressAsync(_counts[jobId].Count, now);
+
+    /// <summary>A job its site can no longer run: its record first gets the work counted so far, then the loss.</summary>
+    private async Task<JobRecord> LoseAsync(string siteId, LostJob lost, DateTimeOffset now)
+    {
+        if (_counts.ContainsKey(lost.JobId)) await ForwardAsync(lost.JobId, now);
+        return await GrainFactory.GetGrain<IJobGrain>(lost.JobId).RecordLostAsync(siteId, lost, now);
     }
 
     /// <summary>
@@ -339,6 +375,8 @@ public sealed partial class DispatcherGrain(
         using var span = StartDecisionSpan(decision, round, sites);
         try
         {
+            // A job that moves or pauses starts a new epoch: its record first takes the work counted in the old one.
+            if (decision.Kind is DecisionKind.Relocate or DecisionKind.Pause && _counts.ContainsKey(decision.JobId)) await ForwardAsync(decision.JobId, now);
             Track(await job.ApplyAsync(decision, cost, now));
             // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
             if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
@@ -526,6 +564,7 @@ public sealed partial class DispatcherGrain(
         if (job.Status is JobStatus.Queued or JobStatus.Paused) _waiting.Add(job.Id);
         else _waiting.Remove(job.Id);
         if (job.Status != JobStatus.Queued) _arrivedAt.Remove(job.Id);
+        if (!job.HoldsGpus) _counts.Remove(job.Id);
         if (job.IsTerminal)
         {
             _active.Remove(job.Id);

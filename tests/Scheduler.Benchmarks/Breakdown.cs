@@ -38,16 +38,19 @@ public static class Breakdown
         var tRelocPause = Measure(output, "without queued and paused jobs", dispatcher, relocateAndPauseOnly);
         var tEmpty = Measure(output, "sites and links only (no jobs)", dispatcher, emptyJobs);
         Measure(output, "steady state: next round, 15 min later", dispatcher, steady);
+        // A prompt round as the scale phase of the load tool has it: every job runs but one new one.
+        var oneQueued = steady with { Jobs = [.. steady.Jobs.Where(j => j.Status != JobStatus.Queued), .. full.Jobs.Where(j => j.Status == JobStatus.Queued).Take(1)] };
+        Measure(output, "prompt round (starts only), one queued job", dispatcher, oneQueued, RoundScope.StartsOnly);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"=> place phase ~{tFull - tNoQueued:0.0} ms, resume phase ~{tNoQueued - tRelocPause:0.0} ms, relocate + pause + round set-up ~{tRelocPause:0.0} ms (set-up alone ~{tEmpty:0.0} ms)"));
 
         PipelineCosts(output, full, plan);
     }
 
-    private static double Measure(TextWriter output, string name, Dispatcher dispatcher, FleetSnapshot snapshot)
+    private static double Measure(TextWriter output, string name, Dispatcher dispatcher, FleetSnapshot snapshot, RoundScope scope = RoundScope.Full)
     {
-        DispatchPlan plan = dispatcher.Decide(snapshot);
-        for (var i = 0; i < 5; i++) plan = dispatcher.Decide(snapshot);
+        DispatchPlan plan = dispatcher.Decide(snapshot, scope);
+        for (var i = 0; i < 5; i++) plan = dispatcher.Decide(snapshot, scope);
         var times = new double[Runs];
         long bytes = 0;
         var pauses = new double[Runs];
@@ -58,7 +61,7 @@ public static class Breakdown
             var pausedBefore = GC.GetTotalPauseDuration();
             var counts = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
             var sw = Stopwatch.StartNew();
-            plan = dispatcher.Decide(snapshot);
+            plan = dispatcher.Decide(snapshot, scope);
             sw.Stop();
             bytes = GC.GetAllocatedBytesForCurrentThread() - before;
             pauses[i] = (GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds;

@@ -58,6 +58,13 @@ public class SchedulerBenchmarks
     [Benchmark]
     public DispatchPlan SteadyRebalance() => _dispatcher.Decide(_steady);
 
+    /// <summary>
+    /// A prompt round (<see cref="RoundScope.StartsOnly"/>) on the same snapshot as <see cref="SteadyRebalance"/>: what a
+    /// new job or a supply rise costs between ticks, on the policy's side (docs/adr/0006-prompt-dispatch.md).
+    /// </summary>
+    [Benchmark]
+    public DispatchPlan PromptRound() => _dispatcher.Decide(_steady, RoundScope.StartsOnly);
+
     /// <summary>One microgrid balance step at one site.</summary>
     [Benchmark]
     public PowerBalanceResult PowerBalanceStep() => PowerBalance.Step(in _balanceInput);

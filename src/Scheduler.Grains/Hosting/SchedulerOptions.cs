@@ -42,6 +42,15 @@ public sealed class SchedulerOptions
     /// </summary>
     public TimeSpan ProgressPersistInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A running job's record gets its site's count of its progress at least this often (scheduler time), each job at
+    /// its own point of the interval so the forwards spread over the ticks; the dispatcher's own copy of the job, which
+    /// the policy reads, gets it every tick. A completion, and the count of a job that is about to move, pause or be
+    /// lost, go to the record at once. Reading a job (GetJob, ListJobs) shows its progress at most this old.
+    /// 0: every tick. Default: 10 seconds.
+    /// </summary>
+    public TimeSpan ProgressForwardInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>History entries kept per job (oldest dropped first). Default: 500.</summary>
     public int JobHistoryLimit { get; set; } = 500;
 
@@ -69,6 +78,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (o.RecentSamples < 0) errors.Add($"Scheduler:RecentSamples must be >= 0, was {o.RecentSamples}");
         if (!double.IsFinite(o.DefaultOutsideCelsius)) errors.Add("Scheduler:DefaultOutsideCelsius must be finite");
         if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
+        if (o.ProgressForwardInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressForwardInterval must be >= 0, was {o.ProgressForwardInterval}");
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
         if (o.AgentReconnectGrace < TimeSpan.Zero) errors.Add($"Scheduler:AgentReconnectGrace must be >= 0, was {o.AgentReconnectGrace}");
         if (!(o.SupplyRiseFraction is > 0 and <= 1)) errors.Add($"Scheduler:SupplyRiseFraction must be within (0, 1], was {o.SupplyRiseFraction}");

@@ -6,12 +6,13 @@ using Orleans.Storage;
 using Scheduler.Core.Lifecycle;
 
 /// <summary>
-/// A site writes its step state behind (every <c>ProgressPersistInterval</c>, or when what runs there changes), so a
-/// crash makes it count its unwritten steps again. Progress reports are cumulative per epoch: counting again credits
-/// nothing twice.
+/// Sites report each job's progress as a count so far in its epoch (cumulative). So a site writes its step state
+/// behind (every <c>ProgressPersistInterval</c>, or when what runs there changes) and a crash makes it count its
+/// unwritten steps again, which credits nothing twice; and the dispatcher forwards counts to the job records only
+/// every <c>ProgressForwardInterval</c> (10 s by default), and at once before a job moves or pauses.
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class StepWriteBehindTests(ClusterFixture fixture)
+public sealed class ProgressCountTests(ClusterFixture fixture)
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(1); // below the default ProgressPersistInterval (5 min)
 
@@ -76,5 +77,29 @@ public sealed class StepWriteBehindTests(ClusterFixture fixture)
         var stored = await StoredAsync(site);
         Assert.Empty(stored.State!.Jobs);
         Assert.Equal(fleet.Now, stored.State.SteppedAt);
+    }
+
+    [Fact]
+    public async Task AJobThatPauses_TakesTheWorkOfItsLastStep_ThatWasNotYetForwarded()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("only");
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(site, 5);
+        await fleet.SubmitAsync(fleet.Job("j", gpus: 500, workGpuHours: 5000, interruptible: true, deadlineIn: TimeSpan.FromDays(3)));
+        await fleet.TickAsync(TimeSpan.FromSeconds(1)); // placed
+        for (var i = 0; i < 3; i++)
+        {
+            await fleet.ReportAsync(site, 5);
+            await fleet.TickAsync(TimeSpan.FromMinutes(25)); // each count due (25 min > 10 s); past the cooldown (1 h) at the third
+        }
+        Assert.Equal(5000 - 500 * 75 / 60.0, (await fleet.JobAsync("j")).State.RemainingGpuHours, 6);
+
+        await fleet.ReportAsync(site, 0);
+        await fleet.TickAsync(TimeSpan.FromSeconds(1)); // a second of work (on the grid), not due for forwarding; then the pause
+
+        var job = await fleet.JobAsync("j");
+        Assert.Equal(JobStatus.Paused, job.State.Status);
+        Assert.Equal(5000 - 500 * (75 / 60.0 + 1 / 3600.0), job.State.RemainingGpuHours, 6);
     }
 }
