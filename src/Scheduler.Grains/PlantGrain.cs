@@ -51,8 +51,7 @@ public sealed class PlantGrain(
         var s = state.State;
         if (s.Spec is not { } spec) return new SampleVerdict(false, "plant_id", $"unknown plant '{this.GetPrimaryKeyString()}'");
         var now = clock.GetUtcNow();
-        var violation = GenerationRules.Check(spec, s.LastSampleAt, sample.At, sample.Megawatts,
-            sample.Forecast.Select(p => (p.At, p.GreenSupplyMegawatts)).ToList(), now, rules.Value);
+        var violation = GenerationRules.Check(spec, s.LastSampleAt, sample.At, sample.Megawatts, sample.Forecast, now, rules.Value);
         metrics.SampleReceived(violation is null, (now - sample.At).TotalSeconds);
         if (violation is { } v)
         {
@@ -66,7 +65,7 @@ public sealed class PlantGrain(
         s.Recent.Add(sample);
         if (s.Recent.Count > options.Value.RecentSamples) s.Recent.RemoveRange(0, s.Recent.Count - options.Value.RecentSamples);
 
-        await GrainFactory.GetGrain<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
+        await GrainFactory.Get<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
             spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast,
             // Decision spans link to the sample that fed them; an unsampled sample has no span to link to.
             Activity.Current is { Recorded: true } sampled ? sampled.Id : null, DateTimeOffset.UtcNow));

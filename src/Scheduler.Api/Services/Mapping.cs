@@ -167,6 +167,14 @@ internal static class Mapping
     }
 
     public static GenerationSample ToModel(this V1.GenerationSample p) => new(
-        p.Time.ToDateTimeOffset(), p.Megawatts, p.HasOutsideCelsius ? p.OutsideCelsius : null,
-        p.Forecast.Select(f => new ForecastPoint(f.Time.ToDateTimeOffset(), f.Megawatts)).ToList());
+        p.Time.ToDateTimeOffset(), p.Megawatts, p.HasOutsideCelsius ? p.OutsideCelsius : null, ToModel(p.Forecast));
+
+    // Once per telemetry sample, nearly always empty: no iterator or list for that.
+    private static ForecastPoint[] ToModel(Google.Protobuf.Collections.RepeatedField<V1.ForecastPoint> forecast)
+    {
+        if (forecast.Count == 0) return [];
+        var points = new ForecastPoint[forecast.Count];
+        for (var i = 0; i < points.Length; i++) points[i] = new ForecastPoint(forecast[i].Time.ToDateTimeOffset(), forecast[i].Megawatts);
+        return points;
+    }
 }

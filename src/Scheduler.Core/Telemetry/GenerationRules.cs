@@ -1,6 +1,7 @@
 namespace Scheduler.Core.Telemetry;
 
 using Scheduler.Core.Model;
+using Scheduler.Core.Policy;
 
 /// <summary>A bad field of a request, named as the API names it.</summary>
 public readonly record struct FieldViolation(string Field, string Description);
@@ -30,7 +31,7 @@ public sealed class GenerationRulesOptions
 public static class GenerationRules
 {
     public static FieldViolation? Check(PlantSpec plant, DateTimeOffset? lastAt, DateTimeOffset at, double megawatts,
-        IReadOnlyList<(DateTimeOffset At, double Megawatts)> forecast, DateTimeOffset now, GenerationRulesOptions options)
+        IReadOnlyList<ForecastPoint> forecast, DateTimeOffset now, GenerationRulesOptions options)
     {
         if (!double.IsFinite(megawatts)) return new("megawatts", "must be a finite number");
         if (megawatts < 0) return new("megawatts", $"must be >= 0, was {megawatts}");
@@ -41,8 +42,8 @@ public static class GenerationRules
         for (var i = 0; i < forecast.Count; i++)
         {
             var p = forecast[i];
-            if (!double.IsFinite(p.Megawatts) || p.Megawatts < 0 || p.Megawatts > ceiling)
-                return new($"forecast[{i}].megawatts", $"must be within [0, {ceiling}], was {p.Megawatts}");
+            if (!double.IsFinite(p.GreenSupplyMegawatts) || p.GreenSupplyMegawatts < 0 || p.GreenSupplyMegawatts > ceiling)
+                return new($"forecast[{i}].megawatts", $"must be within [0, {ceiling}], was {p.GreenSupplyMegawatts}");
             if (i > 0 && p.At <= forecast[i - 1].At) return new($"forecast[{i}].time", "forecast points must be in increasing time");
         }
         return null;
