@@ -108,7 +108,8 @@ public sealed class SecurityInterceptor(
     private sealed class GuardedStreamReader<T>(IAsyncStreamReader<T> inner, Func<T, V1.SampleRejection?> check) : IAsyncStreamReader<T>
     {
         private const int MaxDescribed = 100;
-        private readonly List<long> _passedAt = [];
+        // In stream order. Only drops are kept, not the position of every message passed (that list grew by one per
+        // sample for the stream's life): the service numbers what it saw, and each earlier drop shifts a number by one.
         private readonly List<V1.SampleRejection> _dropped = [];
         private long _index;
 
@@ -125,11 +126,7 @@ public sealed class SecurityInterceptor(
                     _dropped.Add(undecodable);
                     continue;
                 }
-                if (check(inner.Current) is not { } rejection)
-                {
-                    _passedAt.Add(index);
-                    return true;
-                }
+                if (check(inner.Current) is not { } rejection) return true;
                 rejection.Index = index;
                 _dropped.Add(rejection);
             }
@@ -153,11 +150,22 @@ public sealed class SecurityInterceptor(
         public void MergeInto(V1.PushGenerationResponse reply)
         {
             if (_dropped.Count == 0) return;
-            foreach (var r in reply.Rejections) r.Index = r.Index < _passedAt.Count ? _passedAt[(int)r.Index] : r.Index;
+            foreach (var r in reply.Rejections) r.Index = StreamIndex(r.Index);
             reply.Rejected += _dropped.Count;
             var all = reply.Rejections.Concat(_dropped).OrderBy(r => r.Index).Take(MaxDescribed).ToList();
             reply.Rejections.Clear();
             reply.Rejections.AddRange(all);
+        }
+
+        private long StreamIndex(long passedIndex)
+        {
+            var index = passedIndex;
+            foreach (var d in _dropped)
+            {
+                if (d.Index > index) break;
+                index++;
+            }
+            return index;
         }
     }
 }

@@ -122,6 +122,25 @@ public class AuthorizationMatrixTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task PushGeneration_NumbersEveryRejection_ByItsPlaceInTheStream_WhenDropsAndRejectionsMix()
+    {
+        // The service numbers only the samples the guard let through; the reply must number them as the client sent them.
+        var host = fixture.Host;
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        var now = host.Time.GetUtcNow();
+        GenerationSample Sample(string plant, int seconds) => new() { PlantId = plant, Megawatts = 7, Time = Timestamp.FromDateTimeOffset(now.AddSeconds(seconds)) };
+
+        using var call = new TelemetryService.TelemetryServiceClient(host.ChannelAs(CallerIdentity.ForPlant(OwnPlant))).PushGeneration();
+        foreach (var sample in new[] { Sample(OtherPlant, 1), Sample(OwnPlant, 1), Sample(OtherPlant, 2), Sample(OtherPlant, 3), Sample(OwnPlant, 1), Sample(OwnPlant, 2) })
+            await call.RequestStream.WriteAsync(sample);
+        await call.RequestStream.CompleteAsync();
+        var reply = await call;
+
+        Assert.Equal((2L, 4L), (reply.Accepted, reply.Rejected));
+        Assert.Equal([(0L, "plant_id"), (2L, "plant_id"), (3L, "plant_id"), (4L, "time")], reply.Rejections.Select(r => (r.Index, r.Field)));
+    }
+
+    [Fact]
     public async Task PushGeneration_DropsAnUndecodableSample_AndGoesOn()
     {
         var host = fixture.Host;
