@@ -22,7 +22,7 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
     {
         var response = new PushGenerationResponse();
         // In stream order: results are counted and rejections described in the order the samples came.
-        var inFlight = new Queue<(long Index, string PlantId, Task<(string? Field, string? Reason)> Verdict)>(MaxInFlightPerStream);
+        var inFlight = new Queue<(long Index, string PlantId, Task<SampleVerdict> Verdict)>(MaxInFlightPerStream);
         // The newest sample in flight per plant: a plant's next sample waits for it, so each plant sees its samples in
         // order (Orleans does not order concurrent calls to one grain, and a plant refuses a sample older than its last).
         var latest = new Dictionary<string, Task>(StringComparer.Ordinal);
@@ -31,50 +31,54 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
         var stream = Activity.Current;
         using var untraced = TelemetryTracing.StartUntraced();
 
-        async Task CompleteOldestAsync()
+        void Complete((long Index, string PlantId, Task<SampleVerdict> Task) sample, SampleVerdict verdict)
         {
-            var (i, plantId, verdict) = inFlight.Dequeue();
-            var (field, reason) = await verdict;
-            if (latest.TryGetValue(plantId, out var last) && last == verdict) latest.Remove(plantId);
-            if (field is null) response.Accepted++;
+            if (latest.TryGetValue(sample.PlantId, out var last) && last == sample.Task) latest.Remove(sample.PlantId);
+            if (verdict.Accepted) response.Accepted++;
             else
             {
                 response.Rejected++;
                 if (response.Rejections.Count < MaxRejectionsReported)
-                    response.Rejections.Add(new SampleRejection { Index = i, PlantId = plantId, Field = field, Description = reason });
+                    response.Rejections.Add(new SampleRejection { Index = sample.Index, PlantId = sample.PlantId, Field = verdict.Field, Description = verdict.Reason });
             }
         }
 
         // Rule for streams: a bad sample is dropped, counted and (the first 100) described; the stream goes on.
+        // The grain calls are not tied to the stream's cancellation: a cancelled stream ends at its next read, after at
+        // most the samples in flight, and tying each call to it cost every sample a registration and a task.
         await foreach (var sample in requestStream.ReadAllAsync(context.CancellationToken))
         {
             if (latest.TryGetValue(sample.PlantId, out var previous))
                 await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure surfaces when it is completed
-            var verdict = ReportAsync(sample, stream, context.CancellationToken);
+            var verdict = ReportAsync(sample, stream);
             latest[sample.PlantId] = verdict;
             inFlight.Enqueue((index++, sample.PlantId, verdict));
-            if (inFlight.Count >= MaxInFlightPerStream) await CompleteOldestAsync();
+            if (inFlight.Count >= MaxInFlightPerStream)
+            {
+                var oldest = inFlight.Dequeue();
+                Complete(oldest, await oldest.Verdict);
+            }
         }
-        while (inFlight.Count > 0) await CompleteOldestAsync();
+        while (inFlight.TryDequeue(out var oldest)) Complete(oldest, await oldest.Verdict);
         return response;
     }
 
     public override async Task<ReportGenerationResponse> ReportGeneration(GenerationSample request, ServerCallContext context)
     {
-        var (field, reason) = await ReportAsync(request, Activity.Current, context.CancellationToken);
-        if (field is not null)
-        {
-            new RequestValidation().Add(field, reason!).ThrowIfInvalid();
-        }
+        var verdict = await ReportAsync(request, Activity.Current).WaitAsync(context.CancellationToken);
+        if (!verdict.Accepted) new RequestValidation().Add(verdict.Field!, verdict.Reason!).ThrowIfInvalid();
         return new ReportGenerationResponse { Accepted = true };
     }
 
     /// <param name="parent">The request's activity: a traced sample links to it. An untraced one runs under the current activity.</param>
-    private async Task<(string? Field, string? Reason)> ReportAsync(GenerationSample sample, Activity? parent, CancellationToken cancellation)
+    private Task<SampleVerdict> ReportAsync(GenerationSample sample, Activity? parent)
     {
-        if (TelemetryValidation.CheckShape(sample) is { } bad) return bad;
-        if (!tracing.PickSample()) return await ReportToPlantAsync(sample, cancellation);
+        if (TelemetryValidation.CheckShape(sample) is { } bad) return Task.FromResult(new SampleVerdict(false, bad.Field, bad.Reason));
+        return tracing.PickSample() ? ReportTracedAsync(sample, parent) : ReportToPlantAsync(sample);
+    }
 
+    private async Task<SampleVerdict> ReportTracedAsync(GenerationSample sample, Activity? parent)
+    {
         // A traced sample is a trace of its own, linked to its stream: a stream lives for hours and carries thousands
         // of samples, so tracing the stream as one trace would trace all of them or none.
         var current = Activity.Current;
@@ -84,7 +88,7 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
             using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.TelemetrySampleSpan, ActivityKind.Internal, default(ActivityContext),
                 links: parent is null ? null : [new ActivityLink(parent.Context)]);
             span?.SetTag(SchedulerDiagnostics.Tags.Plant, sample.PlantId);
-            return await ReportToPlantAsync(sample, cancellation);
+            return await ReportToPlantAsync(sample);
         }
         finally
         {
@@ -92,9 +96,5 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
         }
     }
 
-    private async Task<(string? Field, string? Reason)> ReportToPlantAsync(GenerationSample sample, CancellationToken cancellation)
-    {
-        var verdict = await grains.GetGrain<IPlantGrain>(sample.PlantId).ReportAsync(sample.ToModel()).WaitAsync(cancellation);
-        return verdict.Accepted ? (null, null) : (verdict.Field, verdict.Reason);
-    }
+    private Task<SampleVerdict> ReportToPlantAsync(GenerationSample sample) => grains.Get<IPlantGrain>(sample.PlantId).ReportAsync(sample.ToModel());
 }
