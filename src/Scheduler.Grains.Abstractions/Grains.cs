@@ -48,7 +48,15 @@ public interface ISiteGrain : IGrainWithStringKey
     Task ConfigureAsync(SiteSpec spec);
     Task<SiteStatus?> GetAsync();
 
-    /// <summary>Records a plant's latest output; used from the next step on.</summary>
+    /// <summary>Records a plant's latest output; used from the next step on. An output older than the one held is dropped.</summary>
+    /// <remarks>
+    /// One-way: a plant needs nothing from its site's answer, and waiting for it cost every telemetry sample a second
+    /// round trip (a callback, a response message, a suspended plant turn). So the plant accepts a sample once it has
+    /// sent the output, not once the site has it; a failure at the site is not reported to the plant (its next sample
+    /// replaces a lost output, as it replaces one lost with a site's unwritten state); and since Orleans does not
+    /// order messages, a plant's outputs may arrive out of order, which is why the site keeps the newest.
+    /// </remarks>
+    [OneWay]
     Task UpdatePlantOutputAsync(PlantOutput output);
 
     /// <summary>Integrates the power balance and job progress from the last step to <paramref name="now"/>.</summary>

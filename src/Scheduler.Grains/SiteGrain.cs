@@ -107,9 +107,13 @@ public sealed class SiteGrain(
             S.Plants.Remove(output.PlantId);
             S.PreviousPlants.Remove(output.PlantId);
         }
+        else if (S.Plants.TryGetValue(output.PlantId, out var latest) && output.At < latest.At)
+        {
+            return Task.CompletedTask; // overtaken by a newer output (the call is one-way): stale
+        }
         else
         {
-            if (S.Plants.TryGetValue(output.PlantId, out var latest) && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
+            if (latest is not null && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
             S.Plants[output.PlantId] = output;
         }
         if (_tellSupplyRises && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);

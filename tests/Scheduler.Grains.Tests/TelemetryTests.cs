@@ -43,6 +43,34 @@ public class TelemetryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Site_KeepsThePlantsNewestOutput_WhenAnOlderOneArrivesLater()
+    {
+        // A plant tells its site one-way, and Orleans does not order messages: an overtaken output must not win.
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("s");
+        var grain = fleet.Client.GetGrain<ISiteGrain>(site);
+        PlantOutput Output(double megawatts, DateTimeOffset at) => new(site + "-wind", at, megawatts, 10, 0.36, null, []);
+
+        await grain.GetAsync(); // the client knows where the site is: its next calls reach it in the order sent
+
+        await grain.UpdatePlantOutputAsync(Output(6, fleet.Now));
+        await grain.UpdatePlantOutputAsync(Output(2, fleet.Now.AddSeconds(-1)));
+
+        var status = (await grain.GetAsync())!;
+        for (var wait = 0; status.Plants.Count == 0 && wait < 100; wait++, status = (await grain.GetAsync())!) await Task.Delay(50);
+        Assert.Equal((fleet.Now, 6.0), (status.Plants.Single().At, status.Plants.Single().Megawatts));
+        Assert.Equal(6, status.GreenSupplyMegawatts);
+    }
+
+    [Fact]
+    public void APlantTellsItsSiteOneWay()
+    {
+        // Waiting for the site's answer cost every sample a second round trip; the site keeps the newest output instead.
+        var update = typeof(ISiteGrain).GetMethod(nameof(ISiteGrain.UpdatePlantOutputAsync))!;
+        Assert.True(update.IsDefined(typeof(Orleans.Concurrency.OneWayAttribute), inherit: false));
+    }
+
+    [Fact]
     public async Task Site_CountsASilentPlantAsZero()
     {
         var fleet = new TestFleet(fixture);

@@ -34,8 +34,23 @@ internal sealed class TestFleet(ClusterFixture fixture)
         return id;
     }
 
-    public Task<SampleVerdict> ReportAsync(string siteId, double megawatts, DateTimeOffset? at = null) =>
-        Client.GetGrain<IPlantGrain>(siteId + "-wind").ReportAsync(new GenerationSample(at ?? Now, megawatts, null, []));
+    /// <summary>
+    /// A sample from the site's wind plant; once it is accepted, waits until the site holds it. A plant tells its site
+    /// one-way, so with two silos a tick or a read right after the plant's answer could otherwise miss it.
+    /// </summary>
+    public async Task<SampleVerdict> ReportAsync(string siteId, double megawatts, DateTimeOffset? at = null)
+    {
+        var plant = siteId + "-wind";
+        var time = at ?? Now;
+        var verdict = await Client.GetGrain<IPlantGrain>(plant).ReportAsync(new GenerationSample(time, megawatts, null, []));
+        var site = Client.GetGrain<ISiteGrain>(siteId);
+        for (var wait = 0; verdict.Accepted && !(await site.GetAsync())!.Plants.Any(p => p.PlantId == plant && p.At == time); wait++)
+        {
+            if (wait == 200) throw new TimeoutException($"site {siteId} did not get {plant}'s output of {time:O}");
+            await Task.Delay(10);
+        }
+        return verdict;
+    }
 
     public JobSpec Job(string name, int gpus = 100, double workGpuHours = 1000, bool interruptible = false, bool relocatable = true,
         TimeSpan? deadlineIn = null, double checkpointGb = 10) =>
