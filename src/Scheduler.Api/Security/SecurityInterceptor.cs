@@ -137,7 +137,8 @@ public sealed class SecurityInterceptor(
         /// The next message; one protobuf cannot decode is, like any bad sample, dropped and described (the gRPC
         /// frame was read whole, so the stream goes on with the next one).
         /// </summary>
-        private async Task<(bool More, V1.SampleRejection? Undecodable)> NextAsync(CancellationToken cancellationToken)
+        // A ValueTask: a message already buffered is read without allocating a task for the pair (once per sample).
+        private async ValueTask<(bool More, V1.SampleRejection? Undecodable)> NextAsync(CancellationToken cancellationToken)
         {
             try { return (await inner.MoveNext(cancellationToken), null); }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument && typeof(T) == typeof(V1.GenerationSample))

@@ -12,16 +12,17 @@ using Scheduler.Core.Telemetry;
 /// </summary>
 internal sealed partial class RequestValidation
 {
-    private readonly List<BadRequest.Types.FieldViolation> _violations = [];
+    // Made on the first violation: nearly every request (and every telemetry sample) has none.
+    private List<BadRequest.Types.FieldViolation>? _violations;
 
-    public bool IsValid => _violations.Count == 0;
+    public bool IsValid => _violations is null;
 
     /// <summary>The first violation, or null: a stream's sample reports one field.</summary>
-    public BadRequest.Types.FieldViolation? First => _violations.Count > 0 ? _violations[0] : null;
+    public BadRequest.Types.FieldViolation? First => _violations?[0];
 
     public RequestValidation Add(string field, string description)
     {
-        _violations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
+        (_violations ??= []).Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
         return this;
     }
 
@@ -76,7 +77,7 @@ internal sealed partial class RequestValidation
     /// <summary>Throws INVALID_ARGUMENT with the collected violations, if any.</summary>
     public void ThrowIfInvalid()
     {
-        if (IsValid) return;
+        if (_violations is null) return;
         var badRequest = new BadRequest();
         badRequest.FieldViolations.AddRange(_violations);
         var message = string.Join("; ", _violations.Select(v => $"{v.Field}: {v.Description}"));
