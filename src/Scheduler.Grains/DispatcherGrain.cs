@@ -195,8 +195,8 @@ public sealed partial class DispatcherGrain(
         var now = clock.GetUtcNow();
         // The sites as the last tick left them, with the supply they have told of since.
         var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
-        var (snapshot, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
-        await ApplyAsync(plan, snapshot, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
+        var (seen, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
+        await ApplyAsync(plan, seen, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
             _ => triggeredAt, new HashSet<string>(StringComparer.Ordinal));
         await RecordDeferralsAsync(plan.Deferrals, span, now);
     }
@@ -247,9 +247,9 @@ public sealed partial class DispatcherGrain(
         var changed = await changedSites;
         changed.UnionWith(startedDuringSteps.Values);
 
-        var (snapshot, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
+        var (seen, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
         var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
-        var applied = await ApplyAsync(plan, snapshot, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
+        var applied = await ApplyAsync(plan, seen, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
 
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
         metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
@@ -304,15 +304,19 @@ public sealed partial class DispatcherGrain(
     /// Runs the policy on the sites given and the live jobs. The policy is pure and reads only the snapshot: it runs off
     /// the grain's turn, so that creates and cancels (TrackAsync interleaves) are not held up behind its CPU work.
     /// </summary>
-    private async Task<(FleetSnapshot Snapshot, DispatchPlan Plan)> DecideAsync(Dispatcher dispatcher, DateTimeOffset now, IReadOnlyList<SiteStatus> sites,
-        IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
+    /// <returns>The plan, and the jobs as the policy saw them (for <see cref="StillHolds"/>).</returns>
+    private async Task<(IReadOnlyDictionary<string, JobState> Jobs, DispatchPlan Plan)> DecideAsync(Dispatcher dispatcher, DateTimeOffset now,
+        IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
     {
+        // A copy of a dictionary with the same comparer takes its entries as they are (no hashing), so finding a decided
+        // job in it later is one lookup; searching the snapshot's list instead took 4 ms per round at 10,000 jobs.
+        var jobs = new Dictionary<string, JobState>(_active, StringComparer.Ordinal);
         var snapshot = new FleetSnapshot(now,
             sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours, s.Forecast,
                 s.Executor?.Available ?? true)).ToList(),
             links,
-            _active.Values.ToList());
-        return (snapshot, await Task.Run(() => dispatcher.Decide(snapshot, scope)));
+            jobs.Values.ToList());
+        return (jobs, await Task.Run(() => dispatcher.Decide(snapshot, scope)));
     }
 
     /// <summary>
@@ -320,15 +324,13 @@ public sealed partial class DispatcherGrain(
     /// standing. A decision is dropped when another round got there first: its job is no longer as the round saw it, or
     /// its destination no longer has the GPUs. The job is then decided again in the next round.
     /// </summary>
-    /// <param name="basis">The snapshot the round decided on.</param>
+    /// <param name="seen">The jobs as the round's policy saw them.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
-    private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, FleetSnapshot basis, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round,
-        DateTimeOffset now, string trigger, Func<Decision, DateTimeOffset?> triggeredAt, HashSet<string> changedSites)
+    private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, IReadOnlyDictionary<string, JobState> seen, IReadOnlyDictionary<string, SiteStatus> sites,
+        Activity? round, DateTimeOffset now, string trigger, Func<Decision, DateTimeOffset?> triggeredAt, HashSet<string> changedSites)
     {
         var applied = new List<Decision>(plan.Decisions.Count);
         if (plan.Decisions.Count == 0) return applied;
-        var decided = plan.Decisions.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
-        var seen = basis.Jobs.Where(j => decided.Contains(j.Id)).ToDictionary(j => j.Id, StringComparer.Ordinal);
         await _applyGate.WaitAsync();
         try
         {
