@@ -271,9 +271,9 @@ public sealed partial class DispatcherGrain(
     /// <summary>
     /// Takes a site's count of a job's progress into the dispatcher's copy of the job, which the policy reads, and
     /// says whether the job's record is due for it: the first count of a job, one that completes it, and then one at
-    /// the job's own point of each <c>ProgressForwardInterval</c>. Forwarding every count to every job grain each tick made a tick 10,000
-    /// grain calls at the scale of the performance issue, and prompt rounds waited behind them. Counts are
-    /// cumulative, so a record that skips some loses nothing (<see cref="JobLifecycle.Credit"/>).
+    /// the job's own point of each <c>ProgressForwardInterval</c>. Forwarding every count to every job grain each tick
+    /// made a tick 10,000 grain calls at the scale of the performance issue, and prompt rounds waited behind them.
+    /// Counts are cumulative, so a record that skips some loses nothing (<see cref="JobLifecycle.Credit"/>).
     /// </summary>
     private bool TakeCount(JobProgress count, DateTimeOffset now)
     {

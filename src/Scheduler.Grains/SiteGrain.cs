@@ -101,7 +101,7 @@ public sealed class SiteGrain(
 
     public Task UpdatePlantOutputAsync(PlantOutput output)
     {
-        // Kept in memory and written with the next step: a lost sample is replaced by the plant's next one.
+        // Kept in memory and written with the site's next write: a lost sample is replaced by the plant's next one.
         if (output.NameplateMegawatts <= 0)
         {
             S.Plants.Remove(output.PlantId);
