@@ -19,8 +19,8 @@ public sealed record PlantSpec(string Id, PlantKind Kind, double NameplateMegawa
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(Id)) errors.Add("id: must not be empty");
         if (string.IsNullOrWhiteSpace(SiteId)) errors.Add("site_id: must not be empty");
-        if (!(NameplateMegawatts > 0) || !double.IsFinite(NameplateMegawatts)) errors.Add("nameplate_megawatts: must be > 0 and finite");
-        if (!(GreenPriceCnyPerKilowattHour >= 0) || !double.IsFinite(GreenPriceCnyPerKilowattHour)) errors.Add("green_price_cny_per_kilowatt_hour: must be >= 0 and finite");
+        if (!(NameplateMegawatts > 0) || !Limits.Within(NameplateMegawatts, 0, Limits.MaxMegawatts)) errors.Add($"nameplate_megawatts: must be > 0, at most {Limits.MaxMegawatts}");
+        if (!Limits.Within(GreenPriceCnyPerKilowattHour, 0, Limits.MaxPriceCnyPerKilowattHour)) errors.Add($"green_price_cny_per_kilowatt_hour: must be within [0, {Limits.MaxPriceCnyPerKilowattHour}]");
         return errors;
     }
 }

@@ -36,12 +36,12 @@ public sealed record SiteSpec(
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(Id)) errors.Add("id: must not be empty");
         if (string.IsNullOrWhiteSpace(Region)) errors.Add("region: must not be empty");
-        if (GpuCount < 0) errors.Add("gpu_count: must be >= 0");
-        if (!(KilowattsPerGpu > 0) || !double.IsFinite(KilowattsPerGpu)) errors.Add("kilowatts_per_gpu: must be > 0 and finite");
-        if (!(BaseLoadMegawatts >= 0) || !double.IsFinite(BaseLoadMegawatts)) errors.Add("base_load_megawatts: must be >= 0 and finite");
-        if (!(GridImportLimitMegawatts >= 0) || !double.IsFinite(GridImportLimitMegawatts)) errors.Add("grid_import_limit_megawatts: must be >= 0 and finite");
-        if (!(GridPriceCnyPerKilowattHour >= 0)) errors.Add("grid_price_cny_per_kilowatt_hour: must be >= 0");
-        if (!(GridCarbonKgPerKilowattHour >= 0)) errors.Add("grid_carbon_kg_per_kilowatt_hour: must be >= 0");
+        if (GpuCount is < 0 or > Limits.MaxGpus) errors.Add($"gpu_count: must be within [0, {Limits.MaxGpus}]");
+        if (!(KilowattsPerGpu > 0) || !Limits.Within(KilowattsPerGpu, 0, Limits.MaxKilowattsPerGpu)) errors.Add($"kilowatts_per_gpu: must be > 0, at most {Limits.MaxKilowattsPerGpu}");
+        if (!Limits.Within(BaseLoadMegawatts, 0, Limits.MaxMegawatts)) errors.Add($"base_load_megawatts: must be within [0, {Limits.MaxMegawatts}]");
+        if (!Limits.Within(GridImportLimitMegawatts, 0, Limits.MaxMegawatts)) errors.Add($"grid_import_limit_megawatts: must be within [0, {Limits.MaxMegawatts}]");
+        if (!Limits.Within(GridPriceCnyPerKilowattHour, 0, Limits.MaxPriceCnyPerKilowattHour)) errors.Add($"grid_price_cny_per_kilowatt_hour: must be within [0, {Limits.MaxPriceCnyPerKilowattHour}]");
+        if (!Limits.Within(GridCarbonKgPerKilowattHour, 0, Limits.MaxCarbonKgPerKilowattHour)) errors.Add($"grid_carbon_kg_per_kilowatt_hour: must be within [0, {Limits.MaxCarbonKgPerKilowattHour}]");
         errors.AddRange(Cooling.Validate().Select(e => "cooling." + e));
         errors.AddRange(Battery.Validate().Select(e => "battery." + e));
         return errors;
@@ -72,9 +72,10 @@ public sealed record CoolingModel(double FreeCoolingPue, double MechanicalPue, d
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!(FreeCoolingPue >= 1)) errors.Add("free_cooling_pue: must be >= 1");
-        if (!(MechanicalPue >= FreeCoolingPue)) errors.Add("mechanical_pue: must be >= free_cooling_pue");
-        if (!(RampCelsius > 0)) errors.Add("ramp_celsius: must be > 0");
+        if (!Limits.Within(FreeCoolingPue, 1, Limits.MaxPue)) errors.Add($"free_cooling_pue: must be within [1, {Limits.MaxPue}]");
+        if (!(MechanicalPue >= FreeCoolingPue) || !Limits.Within(MechanicalPue, 1, Limits.MaxPue)) errors.Add($"mechanical_pue: must be >= free_cooling_pue, at most {Limits.MaxPue}");
+        if (!Limits.Within(FreeCoolingBelowCelsius, -Limits.MaxCelsius, Limits.MaxCelsius)) errors.Add($"free_cooling_below_celsius: must be within [{-Limits.MaxCelsius}, {Limits.MaxCelsius}]");
+        if (!(RampCelsius > 0) || !Limits.Within(RampCelsius, 0, Limits.MaxCelsius)) errors.Add($"ramp_celsius: must be > 0, at most {Limits.MaxCelsius}");
         return errors;
     }
 }
@@ -105,9 +106,9 @@ public sealed record BatterySpec(
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!(CapacityMegawattHours >= 0) || !double.IsFinite(CapacityMegawattHours)) errors.Add("capacity_megawatt_hours: must be >= 0 and finite");
-        if (!(MaxChargeMegawatts >= 0) || !double.IsFinite(MaxChargeMegawatts)) errors.Add("max_charge_megawatts: must be >= 0 and finite");
-        if (!(MaxDischargeMegawatts >= 0) || !double.IsFinite(MaxDischargeMegawatts)) errors.Add("max_discharge_megawatts: must be >= 0 and finite");
+        if (!Limits.Within(CapacityMegawattHours, 0, Limits.MaxMegawattHours)) errors.Add($"capacity_megawatt_hours: must be within [0, {Limits.MaxMegawattHours}]");
+        if (!Limits.Within(MaxChargeMegawatts, 0, Limits.MaxMegawatts)) errors.Add($"max_charge_megawatts: must be within [0, {Limits.MaxMegawatts}]");
+        if (!Limits.Within(MaxDischargeMegawatts, 0, Limits.MaxMegawatts)) errors.Add($"max_discharge_megawatts: must be within [0, {Limits.MaxMegawatts}]");
         if (!(RoundTripEfficiency > 0 && RoundTripEfficiency <= 1)) errors.Add("round_trip_efficiency: must be in (0, 1]");
         if (!(MinStateOfCharge >= 0 && MinStateOfCharge <= MaxStateOfCharge && MaxStateOfCharge <= 1))
             errors.Add("state_of_charge: need 0 <= min <= max <= 1");
