@@ -22,7 +22,7 @@ public sealed record ScenarioLoadOptions
 /// <summary>
 /// Reads a scenario YAML file (snake_case keys, units in key names; every field in docs/scenarios.md), reads the data files it
 /// names, and returns a <see cref="LoadedScenario"/>. Every problem is reported as a <see cref="ScenarioLoadException"/> naming the
-/// YAML field (<c>sites[1].battery.capacity_mwh: must be >= 0 and finite</c>). Relative paths are resolved against the scenario
+/// YAML field (<c>sites[1].battery.capacity_mwh: must be within [0, 1000000]</c>). Relative paths are resolved against the scenario
 /// file's folder, then <see cref="ScenarioLoadOptions.DataSearchPaths"/>.
 /// </summary>
 public static partial class ScenarioLoader
