@@ -27,11 +27,29 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     /// <summary>Open reader connections kept for reuse; more than this many concurrent reads open more, then close them.</summary>
     private const int MaxIdleReaders = 4;
 
+    /// <summary>
+    /// Bytes committed after which the checkpointer copies the write-ahead log into the database: about SQLite's own
+    /// automatic threshold (1,000 pages of 4 KiB).
+    /// </summary>
+    internal const long CheckpointAfterBytes = 4 << 20;
+
+    /// <summary>
+    /// Size of the write-ahead log at which the writer holds back and checkpoints it itself, as SQLite would: only when
+    /// writes come faster than the checkpointer copies them, so that the log stays bounded.
+    /// </summary>
+    internal const long MaxLogBytes = 32 << 20;
+
+    /// <summary>Pages in the write-ahead log at the last checkpoint (SQLite starts the log over once one copied it all).</summary>
+    private long _logPages;
+
     private readonly string _connectionString;
     private readonly Serializer _serializer;
     private readonly Lazy<Task> _schema;
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    /// <summary>Asks the checkpointer for a checkpoint; one pending request is enough.</summary>
+    private readonly Channel<bool> _checkpoints = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Task _checkpointer;
     private readonly System.Collections.Concurrent.ConcurrentBag<Reader> _readers = [];
     private volatile bool _disposed;
 
@@ -46,6 +64,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         Synchronous = options.Synchronous;
         _schema = new Lazy<Task>(CreateSchemaAsync);
         _writer = Task.Run(WriteLoopAsync);
+        _checkpointer = Task.Run(CheckpointLoopAsync);
     }
 
     private string Synchronous { get; }
@@ -150,6 +169,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         // statements are prepared once and reused: parsing them again for every write showed in the profile.
         SqliteConnection? connection = null;
         Statements? statements = null;
+        var sinceRequest = 0L;
         try
         {
             while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -174,7 +194,11 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
                 statements ??= new Statements(connection);
                 using var transaction = connection.BeginTransaction();
                 statements.Enlist(transaction);
-                for (var i = 0; i < batch.Count; i++) results[i] = statements.Execute(batch[i]);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    results[i] = statements.Execute(batch[i]);
+                    sinceRequest += batch[i].Payload.Length;
+                }
                 transaction.Commit();
             }
             catch (Exception ex)
@@ -191,7 +215,69 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
             }
             for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
             batch.Clear();
+            if (sinceRequest >= CheckpointAfterBytes && _checkpoints.Writer.TryWrite(true)) sinceRequest = 0;
+            // Writes coming faster than the checkpointer copies them: the writer holds back and copies the log itself
+            // (SQLite's own behaviour, at a higher mark), for a while at most, as a reader may hold an old snapshot.
+            for (var attempt = 0; attempt < 1000 && Interlocked.Read(ref _logPages) * PageBytes >= MaxLogBytes; attempt++)
+            {
+                try { if (Checkpoint(connection!)) break; }
+                catch (SqliteException) { break; } // the writes are committed; the next batch tries again
+                await Task.Delay(1).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// Copies the write-ahead log into the database off the writer's path. SQLite's automatic checkpoint runs inside
+    /// the commit that crosses its threshold: that commit, and every write queued behind it, waited tens of
+    /// milliseconds for the copy and its sync (the spikes of decision latency in docs/performance.md). The writer's
+    /// connection has it off; this loop checkpoints on its own connection, which SQLite runs alongside the writer.
+    /// </summary>
+    /// <remarks>
+    /// SQLite starts the log over from its beginning only when a write begins after a checkpoint copied all of it.
+    /// Under a steady stream of writes the next write has always begun before: the log grows until the writer holds
+    /// back at <see cref="MaxLogBytes"/> (a test holds it there).
+    /// </remarks>
+    private async Task CheckpointLoopAsync()
+    {
+        SqliteConnection? connection = null;
+        try
+        {
+            await foreach (var _ in _checkpoints.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                try
+                {
+                    await _schema.Value.ConfigureAwait(false);
+                    connection ??= Open();
+                    Checkpoint(connection);
+                }
+                catch (SqliteException)
+                {
+                    // The log only grows until the next request succeeds; the writes themselves are committed.
+                    connection?.Dispose();
+                    connection = null;
+                }
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    /// <summary>SQLite's default page size, which this storage keeps.</summary>
+    private const long PageBytes = 4096;
+
+    /// <summary>One PASSIVE checkpoint (it waits for neither readers nor the writer); whether it copied the whole log.</summary>
+    private bool Checkpoint(SqliteConnection connection)
+    {
+        using var checkpoint = connection.CreateCommand();
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        using var result = checkpoint.ExecuteReader();
+        // One row: busy (another checkpoint runs: -1 pages), pages in the log, pages copied.
+        if (!result.Read() || result.GetInt64(0) != 0) return false;
+        Interlocked.Exchange(ref _logPages, result.GetInt64(1));
+        return result.GetInt64(2) >= result.GetInt64(1);
     }
 
     /// <summary>The writer's statements, prepared once on its connection.</summary>
@@ -295,6 +381,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         _disposed = true;
         _writes.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        _checkpoints.Writer.TryComplete();
+        await _checkpointer.ConfigureAwait(false);
         while (_readers.TryTake(out var reader)) reader.Dispose();
     }
 
@@ -313,7 +401,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA synchronous = {Synchronous}; PRAGMA busy_timeout = 5000;";
+        // No automatic checkpoint on any connection: the checkpointer runs them (CheckpointLoopAsync).
+        pragma.CommandText = $"PRAGMA synchronous = {Synchronous}; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;";
         pragma.ExecuteNonQuery();
         return connection;
     }
