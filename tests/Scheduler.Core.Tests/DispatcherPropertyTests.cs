@@ -135,4 +135,29 @@ public class DispatcherPropertyTests
                 Assert.Equal(full.Decisions.Select(d => (d.JobId, d.ToSiteId)), starts.Decisions.Select(d => (d.JobId, d.ToSiteId)));
         }, iter: 1000);
     }
+
+    [Fact]
+    public void AStartsOnlyRound_OnTheWaitingJobsAndEachSitesHeldGpus_DecidesAsOnEveryJob()
+    {
+        var compared = 0;
+        Gen.Int.Sample(seed =>
+        {
+            var fleet = RandomFleet(seed);
+            var held = fleet.Jobs.Where(j => j.HoldsGpus).GroupBy(j => j.SiteId!).ToDictionary(g => g.Key, g => g.Sum(j => j.Spec.Gpus));
+            var summed = fleet with
+            {
+                Sites = [.. fleet.Sites.Select(s => s with { HeldGpus = held.GetValueOrDefault(s.Spec.Id) })],
+                Jobs = [.. fleet.Jobs.Where(j => j.Status is JobStatus.Queued or JobStatus.Paused)],
+            };
+
+            var onEveryJob = new Dispatcher(new PolicyOptions()).Decide(fleet, RoundScope.StartsOnly);
+            var onTotals = new Dispatcher(new PolicyOptions()).Decide(summed, RoundScope.StartsOnly);
+
+            Assert.Equal(onEveryJob.Decisions.Select(d => (d.Kind, d.JobId, d.ToSiteId)), onTotals.Decisions.Select(d => (d.Kind, d.JobId, d.ToSiteId)));
+            Assert.Equal(onEveryJob.Deferrals, onTotals.Deferrals);
+            if (held.Count > 0 && summed.Jobs.Count > 0) Interlocked.Increment(ref compared);
+        }, iter: 1000);
+        // Most fleets must have both held GPUs and waiting jobs, or the comparison proves little.
+        Assert.True(compared > 500, $"only {compared} of 1,000 fleets had held GPUs and waiting jobs");
+    }
 }

@@ -27,7 +27,8 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Equal(windy, job.State.SiteId);
         Assert.Equal(["created", "placed"], job.History.Select(e => e.Kind));
         Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
-        var latency = Assert.Single(latencies.Of("job"));
+        // The record is written before the dispatcher, its apply returned, records the decision's latency.
+        var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("job")), l => l.Count > 0));
         Assert.True(latency >= 0 && double.IsFinite(latency), $"latency {latency} ms");
 
         // The tick finds the job where the prompt round put it: no second decision, one site holds it.

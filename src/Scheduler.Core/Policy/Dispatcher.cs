@@ -245,6 +245,7 @@ public sealed class Dispatcher
             // In site order, so ties still go to the earlier site.
             _reachable = reachable.Select(l => l.OrderBy(s => s.Index).ToArray()).ToArray();
 
+            var held = fleet.Sites.Select(s => s.HeldGpus).ToArray();
             foreach (var job in fleet.Jobs)
             {
                 switch (job.Status)
@@ -254,10 +255,13 @@ public sealed class Dispatcher
                     case JobStatus.Running or JobStatus.Relocating when job.SiteId is not null && _byId.TryGetValue(job.SiteId, out var site):
                         _runningBySite[site.Index].Add(job);
                         // An incoming job's GPUs and power are reserved at its destination while its checkpoint travels.
-                        site.Commit(job.Spec.Gpus, site.JobPowerMegawatts(job.Spec.Gpus));
+                        held[site.Index] += job.Spec.Gpus;
                         break;
                 }
             }
+            // One commit of each site's total: the load is then the same to the last bit whether the jobs were listed
+            // or given as HeldGpus (scores are normalised over the candidates, which would magnify a rounding difference).
+            foreach (var site in Sites) site.Commit(held[site.Index], site.JobPowerMegawatts(held[site.Index]));
         }
 
         public DateTimeOffset Now { get; }

@@ -13,19 +13,28 @@ public readonly record struct ForecastPoint(DateTimeOffset At, double GreenSuppl
 /// <param name="StateOfChargeMegawattHours">Battery energy, MWh.</param>
 /// <param name="Forecast">Green supply forecast, ascending in time; empty when none.</param>
 /// <param name="Available">False while the site cannot run jobs (its agent is gone): it offers no GPUs.</param>
+/// <param name="HeldGpus">
+/// GPUs held here by running or incoming jobs that the snapshot does not list, counted with their power as a total.
+/// A starts-only round touches no running job, so it needs only this total, not 10,000 jobs to walk (0 in a full
+/// round, which lists every job).
+/// </param>
 public sealed record SiteSnapshot(
     SiteSpec Spec,
     double GreenSupplyMegawatts,
     double OutsideCelsius,
     double StateOfChargeMegawattHours,
     IReadOnlyList<ForecastPoint> Forecast,
-    bool Available = true)
+    bool Available = true,
+    int HeldGpus = 0)
 {
     public SiteSnapshot(SiteSpec spec, double greenSupplyMegawatts, double outsideCelsius, double stateOfChargeMegawattHours)
         : this(spec, greenSupplyMegawatts, outsideCelsius, stateOfChargeMegawattHours, []) { }
 }
 
-/// <summary>An immutable picture of one region: its sites, links and non-terminal jobs. Snapshots in, decisions out.</summary>
+/// <summary>
+/// An immutable picture of one region: its sites, links and non-terminal jobs (or, for a starts-only round, the
+/// waiting jobs, with the others as each site's <see cref="SiteSnapshot.HeldGpus"/>). Snapshots in, decisions out.
+/// </summary>
 public sealed record FleetSnapshot(
     DateTimeOffset Now,
     IReadOnlyList<SiteSnapshot> Sites,
