@@ -62,7 +62,7 @@ internal static class LoadRun
         return new RunResult(round, tracing ? "on" : "off", LoadAverage.Read(), setup, telemetry, jobs, residentMiB, host.Spans?.Ended, host.Spans?.Exported, paced);
     }
 
-    private static void PrintRuntime(RuntimeStats r) =>
+    internal static void PrintRuntime(RuntimeStats r) =>
         Console.Error.WriteLine($"   process: CPU {r.CpuSeconds:0.0} s ({r.CpuUtilisation:P0} of all cores), allocated {r.AllocatedMiB:N0} MiB, GC pauses {r.GcPauseMs:N0} ms (gen0 {r.Gen0}, gen1 {r.Gen1}, gen2 {r.Gen2}), {r.ThreadPoolThreads} thread-pool threads; other processes: {(r.OtherProcessesCpuSeconds is { } o ? $"{o:0.0} CPU s" : "n/a")}");
 
     private static void PrintProfile(IReadOnlyList<SpanProfile>? profile)

@@ -32,7 +32,8 @@ internal sealed record ScaleResult(
     double? ResidentMemoryMiB,
     double? ManagedHeapMiB,
     TelemetryResult? Telemetry,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    RuntimeStats? WindowRuntime = null)
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
@@ -71,6 +72,7 @@ internal static class ScalePhase
         double[] latencies, ticks;
         Dictionary<string, LatencySummary> byTrigger;
         double windowSeconds;
+        RuntimeStats windowRuntime;
         double? residentMiB = null, heapMiB = null;
         try
         {
@@ -93,8 +95,10 @@ internal static class ScalePhase
             using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration"))
             {
                 var window = Stopwatch.GetTimestamp();
+                var runtime = RuntimeStats.Start();
                 await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
                 windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
+                windowRuntime = runtime();
                 latencies = recorder.Sorted();
                 byTrigger = recorder.SortedBy().ToDictionary(kv => kv.Key, kv => new LatencySummary(kv.Value.Length,
                     JobCreateScenario.Percentile(kv.Value, 0.5), JobCreateScenario.Percentile(kv.Value, 0.99), kv.Value[^1]));
@@ -103,6 +107,8 @@ internal static class ScalePhase
             foreach (var (trigger, l) in byTrigger.OrderBy(kv => kv.Key))
                 Console.Error.WriteLine($"   trigger {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
             Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
+            // A GC pause is what most often stands between a decision and its target: the window's collections say how many.
+            LoadRun.PrintRuntime(windowRuntime);
 
             if (options.MemoryJobs > 0)
             {
@@ -129,7 +135,7 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime);
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
