@@ -160,4 +160,26 @@ public class DispatcherPropertyTests
         // Most fleets must have both held GPUs and waiting jobs, or the comparison proves little.
         Assert.True(compared > 500, $"only {compared} of 1,000 fleets had held GPUs and waiting jobs");
     }
+
+    [Fact]
+    public void ADispatcher_DecidesAsAFreshOne_AfterARoundOnOtherLinks()
+    {
+        // A dispatcher keeps the region's links between rounds: a round on changed links must not see the old ones.
+        Gen.Int.Sample(seed =>
+        {
+            var fleet = RandomFleet(seed);
+            var rng = new Random(seed);
+            var fewerLinks = fleet with { Links = [.. fleet.Links.Where(_ => rng.Next(2) == 0)] };
+            var otherBandwidth = fleet with { Links = [.. fleet.Links.Select(l => l with { BandwidthGbps = l.BandwidthGbps * 10 })] };
+            foreach (var (before, after) in new[] { (fleet, fewerLinks), (fewerLinks, fleet), (fleet, otherBandwidth), (fleet, fleet) })
+            {
+                var reused = new Dispatcher(new PolicyOptions());
+                reused.Decide(before);
+                var again = reused.Decide(after);
+                var fresh = new Dispatcher(new PolicyOptions()).Decide(after);
+                Assert.Equal(fresh.Decisions.Select(d => (d.Kind, d.JobId, d.ToSiteId, d.Relocation)), again.Decisions.Select(d => (d.Kind, d.JobId, d.ToSiteId, d.Relocation)));
+                Assert.Equal(fresh.Deferrals, again.Deferrals);
+            }
+        }, iter: 300);
+    }
 }

@@ -2,6 +2,7 @@ namespace Scheduler.Core.Policy;
 
 using System.Globalization;
 using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
 
 /// <summary>What a round may decide.</summary>
 public enum RoundScope
@@ -39,6 +40,7 @@ public sealed class Dispatcher
     private readonly PipelineStack _stack;
     private readonly double _gainHorizonHours;
     private readonly double _bridgeHours;
+    private Topology? _topology;
 
     public Dispatcher(PolicyOptions options)
     {
@@ -60,7 +62,8 @@ public sealed class Dispatcher
     /// </param>
     public DispatchPlan Decide(FleetSnapshot fleet, RoundScope scope = RoundScope.Full)
     {
-        var round = new Round(fleet, _options);
+        _topology = Topology.Of(fleet, _topology);
+        var round = new Round(fleet, _options, _topology);
         // Jobs that cannot wait (near their deadline, not interruptible) get GPUs before anything moves in.
         Start(round, [.. round.Paused.Concat(round.Queued).Where(j => !round.CanWait(j))]);
         if (scope == RoundScope.Full)
@@ -201,6 +204,54 @@ public sealed class Dispatcher
     private static string Hours(TimeSpan slack) =>
         slack == TimeSpan.MaxValue ? "unbounded" : slack.TotalHours.ToString("0.##", CultureInfo.InvariantCulture) + " h";
 
+    /// <summary>
+    /// The region's links as rounds read them, by site index: the bandwidth between any two sites and the sites each
+    /// can reach. Kept while the sites and links stay the same, not built per round: for 150 sites the matrix is 180 KB,
+    /// an array on the large object heap, and prompt rounds come several times a second (their collections were gen2).
+    /// </summary>
+    private sealed class Topology
+    {
+        private readonly string[] _siteIds;
+        private readonly LinkSpec[] _links;
+
+        private Topology(FleetSnapshot fleet)
+        {
+            _siteIds = [.. fleet.Sites.Select(s => s.Spec.Id)];
+            _links = [.. fleet.Links];
+            var n = _siteIds.Length;
+            var index = new Dictionary<string, int>(n, StringComparer.Ordinal);
+            for (var i = 0; i < n; i++) index.TryAdd(_siteIds[i], i);
+            BandwidthGbps = new double[n * n];
+            var reachable = Enumerable.Range(0, n).Select(i => new List<int> { i }).ToArray();
+            foreach (var link in _links)
+            {
+                if (!index.TryGetValue(link.SiteA, out var a) || !index.TryGetValue(link.SiteB, out var b) || a == b) continue;
+                if (BandwidthGbps[a * n + b] == 0)
+                {
+                    reachable[a].Add(b);
+                    reachable[b].Add(a);
+                }
+                BandwidthGbps[a * n + b] = BandwidthGbps[b * n + a] = link.BandwidthGbps;
+            }
+            // In site order, so ties still go to the earlier site.
+            Reachable = [.. reachable.Select(l => l.Order().ToArray())];
+        }
+
+        /// <summary>Gbps between sites i and j at [i * n + j]; 0 where no link joins them.</summary>
+        public double[] BandwidthGbps { get; }
+
+        /// <summary>Per site: itself and every site linked to it, as indices in site order.</summary>
+        public int[][] Reachable { get; }
+
+        /// <summary><paramref name="known"/> if the fleet has the same sites, in the same order, and the same links; else a new one.</summary>
+        public static Topology Of(FleetSnapshot fleet, Topology? known) =>
+            known is not null && known._siteIds.Length == fleet.Sites.Count && known._links.Length == fleet.Links.Count
+            && Enumerable.Range(0, fleet.Sites.Count).All(i => known._siteIds[i] == fleet.Sites[i].Spec.Id)
+            && Enumerable.Range(0, fleet.Links.Count).All(i => known._links[i] == fleet.Links[i])
+                ? known
+                : new Topology(fleet);
+    }
+
     /// <summary>The mutable state of one round.</summary>
     private sealed class Round
     {
@@ -212,7 +263,7 @@ public sealed class Dispatcher
         private readonly HashSet<string> _decided = new(StringComparer.Ordinal);
         private readonly HashSet<string> _deferred = new(StringComparer.Ordinal);
 
-        public Round(FleetSnapshot fleet, PolicyOptions options)
+        public Round(FleetSnapshot fleet, PolicyOptions options, Topology topology)
         {
             _options = options;
             Now = fleet.Now;
@@ -229,21 +280,8 @@ public sealed class Dispatcher
                 _runningBySite[i] = [];
             }
 
-            var n = Sites.Length;
-            _bandwidthGbps = new double[n * n];
-            var reachable = Sites.Select(s => new List<SiteView> { s }).ToArray();
-            foreach (var link in fleet.Links)
-            {
-                if (!_byId.TryGetValue(link.SiteA, out var a) || !_byId.TryGetValue(link.SiteB, out var b) || a == b) continue;
-                if (_bandwidthGbps[a.Index * n + b.Index] == 0)
-                {
-                    reachable[a.Index].Add(b);
-                    reachable[b.Index].Add(a);
-                }
-                _bandwidthGbps[a.Index * n + b.Index] = _bandwidthGbps[b.Index * n + a.Index] = link.BandwidthGbps;
-            }
-            // In site order, so ties still go to the earlier site.
-            _reachable = reachable.Select(l => l.OrderBy(s => s.Index).ToArray()).ToArray();
+            _bandwidthGbps = topology.BandwidthGbps;
+            _reachable = topology.Reachable.Select(indices => Array.ConvertAll(indices, i => Sites[i])).ToArray();
 
             var held = fleet.Sites.Select(s => s.HeldGpus).ToArray();
             foreach (var job in fleet.Jobs)
