@@ -67,6 +67,30 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AJobLeftWaiting_IsOneRejectDecisionInTheJobsOwnTrace_LikeItsDeferredEvent()
+    {
+        await _host.TickAsync(TimeSpan.FromMinutes(1));
+        var jobs = new JobService.JobServiceClient(_host.Channel);
+        var job = await jobs.CreateJobAsync(new CreateJobRequest
+        {
+            RequestId = "waits-1", Job = new JobSpec { Tenant = "traced", Gpus = 64, WorkGpuHours = 500, Interruptible = true },
+        });
+        // No wind anywhere: the job waits for surplus, and a second tick with the same reason records nothing new.
+        await _host.TickAsync(TimeSpan.Zero);
+        await _host.TickAsync(TimeSpan.Zero);
+
+        var explanation = await jobs.ExplainJobAsync(new ExplainJobRequest { Id = job.Id });
+        var deferred = Assert.Single((await jobs.GetJobAsync(new GetJobRequest { Id = job.Id })).History, e => e.Kind == "deferred");
+        Activity reject;
+        lock (_spans)
+            reject = Assert.Single(_spans, s => s.OperationName == SchedulerDiagnostics.DecisionSpan
+                && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == job.Id && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.DecisionKind) == "reject");
+        Assert.Equal(("waiting-for-surplus", "waiting-for-surplus"), ((string?)reject.GetTagItem(SchedulerDiagnostics.Tags.Reason), deferred.Reason));
+        Assert.Equal(explanation.TraceId, reject.TraceId.ToHexString());
+        Assert.Equal(explanation.TraceId, deferred.TraceId);
+    }
+
+    [Fact]
     public async Task Decisions_AreSpansInTheJobsOwnTrace_CarryingTheirReasons()
     {
         var jobId = await PlaceThenRelocateAsync();
