@@ -37,6 +37,8 @@ public static class SchedulerDiagnostics
         public const string Tenant = "scheduler.tenant";
         public const string Region = "scheduler.region";
         public const string Trigger = "scheduler.round.trigger";
+        /// <summary>The jobs a round decided on: every live job in a tick, the waiting ones to decide in a prompt round.</summary>
+        public const string RoundJobs = "scheduler.round.jobs";
         public const string Site = "scheduler.site";
         public const string Plant = "scheduler.plant";
         public const string DecisionKind = "scheduler.decision.kind";

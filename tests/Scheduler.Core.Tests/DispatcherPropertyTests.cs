@@ -162,6 +162,43 @@ public class DispatcherPropertyTests
     }
 
     [Fact]
+    public void AfterAStartsOnlyRound_ARoundOnTheJobsItLeftWaitingAndNewOnes_DecidesAsOnTheNewOnesAlone()
+    {
+        // What lets a prompt round decide only on new jobs: capacity has only shrunk since a round left the others
+        // waiting (by that round's own starts), and every start filter is monotone in a site's load.
+        var compared = 0;
+        Gen.Int.Sample(seed =>
+        {
+            var fleet = RandomFleet(seed);
+            var rng = new Random(seed);
+            var waiting = fleet.Jobs.Where(j => j.Status is JobStatus.Queued or JobStatus.Paused).ToList();
+            var isNew = waiting.Where(_ => rng.Next(2) == 0).Select(j => j.Id).ToHashSet();
+            var held = fleet.Jobs.Where(j => j.HoldsGpus).GroupBy(j => j.SiteId!).ToDictionary(g => g.Key, g => g.Sum(j => j.Spec.Gpus));
+            FleetSnapshot With(IEnumerable<JobState> jobs) => fleet with
+            {
+                Sites = [.. fleet.Sites.Select(s => s with { HeldGpus = held.GetValueOrDefault(s.Spec.Id) })],
+                Jobs = [.. jobs],
+            };
+
+            var dispatcher = new Dispatcher(new PolicyOptions());
+            var first = dispatcher.Decide(With(waiting.Where(j => !isNew.Contains(j.Id))), RoundScope.StartsOnly);
+            foreach (var d in first.Decisions)
+                held[d.ToSiteId] = held.GetValueOrDefault(d.ToSiteId) + waiting.Single(j => j.Id == d.JobId).Spec.Gpus;
+            var leftWaiting = waiting.Where(j => !isNew.Contains(j.Id) && first.Decisions.All(d => d.JobId != j.Id)).ToList();
+            var newOnes = waiting.Where(j => isNew.Contains(j.Id)).ToList();
+
+            var onAll = dispatcher.Decide(With(leftWaiting.Concat(newOnes)), RoundScope.StartsOnly);
+            var onNew = dispatcher.Decide(With(newOnes), RoundScope.StartsOnly);
+
+            Assert.Equal(onNew.Decisions.Select(d => (d.Kind, d.JobId, d.ToSiteId)), onAll.Decisions.Select(d => (d.Kind, d.JobId, d.ToSiteId)));
+            Assert.Equal(onNew.Deferrals, onAll.Deferrals.Where(d => isNew.Contains(d.JobId)));
+            if (leftWaiting.Count > 0 && newOnes.Count > 0) Interlocked.Increment(ref compared);
+        }, iter: 1000);
+        // Enough fleets must have both jobs left waiting and new ones, or the comparison proves little (about 420 do).
+        Assert.True(compared > 300, $"only {compared} of 1,000 fleets had jobs left waiting and new ones");
+    }
+
+    [Fact]
     public void ADispatcher_DecidesAsAFreshOne_AfterARoundOnOtherLinks()
     {
         // A dispatcher keeps the region's links between rounds: a round on changed links must not see the old ones.

@@ -1,7 +1,9 @@
 namespace Scheduler.Grains.Tests;
 
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Model;
 using Scheduler.Core.Policy;
 
 /// <summary>Between ticks, a new job or a site's supply rise gets a round of starts at once (prompt dispatch).</summary>
@@ -77,6 +79,51 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Contains(tick.Decisions, d => d.JobId == fleet.Id("j") && d.Kind == DecisionKind.Place);
     }
 
+    [Fact]
+    public async Task APromptRound_DecidesOnlyOnNewJobs_TillGpusAreFreedOrSupplyRises()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("small", gpus: 200);
+        await fleet.ReportAsync(site, 5);
+        await fleet.TickAsync(Step);
+        using var rounds = new PromptRounds(fleet.Region);
+        var big = (await fleet.SubmitAsync(fleet.Job("big", gpus: 200))).State.Id;
+        await UntilAsync(() => fleet.JobAsync("big"), j => j.State.Status == JobStatus.Running);
+        foreach (var name in new[] { "a", "b" }) await fleet.SubmitAsync(Waits(name)); // no GPUs left for them
+        await UntilDeferredAsync("a", "b");
+        await fleet.TickAsync(TimeSpan.FromMinutes(1)); // a tick decides on every job
+
+        // Nothing freed, nothing rose: the round after a new job decides on it alone.
+        rounds.Clear();
+        await fleet.SubmitAsync(Waits("c"));
+        await UntilDeferredAsync("c");
+        Assert.Equal([("job", 1L)], await rounds.UntilAsync(1));
+
+        // A cancel frees GPUs: the next round decides on every waiting job, and starts two of them.
+        var cancelled = await fleet.Client.GetGrain<IJobGrain>(big).CancelAsync(fleet.Now, "test");
+        await fleet.Client.GetGrain<IDispatcherGrain>(fleet.Region).TrackAsync(cancelled);
+        rounds.Clear();
+        await fleet.SubmitAsync(Waits("d"));
+        Assert.Equal([("job", 4L)], await rounds.UntilAsync(1));
+        var jobs = await Task.WhenAll(new[] { "a", "b", "c", "d" }.Select(fleet.JobAsync));
+        Assert.Equal(["a", "b"], jobs.Where(j => j.State.Status == JobStatus.Running).Select(j => j.State.Id[(fleet.Region.Length + 1)..]));
+
+        // A tick looks at all again; the next new job is decided on alone, until a site's supply rises.
+        await fleet.TickAsync(TimeSpan.FromMinutes(1));
+        rounds.Clear();
+        await fleet.SubmitAsync(Waits("e"));
+        await UntilDeferredAsync("e");
+        Assert.Equal([("job", 1L)], await rounds.UntilAsync(1));
+        rounds.Clear();
+        fixture.Time.Advance(TimeSpan.FromMinutes(1));
+        await fleet.ReportAsync(site, 7);
+        Assert.Equal([("supply", 3L)], await rounds.UntilAsync(1)); // c, d and e
+
+        JobSpec Waits(string name) => fleet.Job(name, interruptible: true, deadlineIn: TimeSpan.FromHours(48));
+        Task UntilDeferredAsync(params string[] names) => Task.WhenAll(names.Select(n =>
+            UntilAsync(() => fleet.JobAsync(n), j => j.History.Any(e => e.Kind == "deferred"))));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -121,6 +168,41 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
             if (done(value) || DateTime.UtcNow > deadline) return value;
             await Task.Delay(20);
         }
+    }
+
+    /// <summary>The prompt rounds of one region that end while it lives: each one's trigger and how many jobs it decided on.</summary>
+    private sealed class PromptRounds : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly List<(string Trigger, long Jobs)> _rounds = [];
+
+        public PromptRounds(string region)
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = s => s.Name == SchedulerDiagnostics.SourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = a =>
+                {
+                    if (a.OperationName != SchedulerDiagnostics.PromptRoundSpan || a.GetTagItem(SchedulerDiagnostics.Tags.Region) as string != region) return;
+                    lock (_rounds) _rounds.Add(((string)a.GetTagItem(SchedulerDiagnostics.Tags.Trigger)!, Convert.ToInt64(a.GetTagItem(SchedulerDiagnostics.Tags.RoundJobs))));
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public void Clear()
+        {
+            lock (_rounds) _rounds.Clear();
+        }
+
+        public async Task<IReadOnlyList<(string Trigger, long Jobs)>> UntilAsync(int count)
+        {
+            return await PromptDispatchTests.UntilAsync(() => Task.FromResult(Taken()), r => r.Count >= count);
+            IReadOnlyList<(string, long)> Taken() { lock (_rounds) return [.. _rounds]; }
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>Every decision latency the silos record while it lives (the silos run in this process).</summary>
