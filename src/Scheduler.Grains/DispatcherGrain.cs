@@ -351,15 +351,16 @@ public sealed partial class DispatcherGrain(
     private IReadOnlyCollection<string> WaitingToDecide => _capacityRose ? _waiting : _undecided;
 
     /// <summary>
-    /// Applies a round's decisions through the job grains, in order, one round at a time; one refused leaves the others
-    /// standing. A decision is dropped when another round got there first: its job is no longer as the round saw it, or
-    /// its destination no longer has the GPUs. The job is then decided again in the next round.
+    /// Applies a round's decisions through the job grains, one round at a time and in the round's order (a run of starts
+    /// in waves, below); one refused leaves the others standing. A decision is dropped when another round got there
+    /// first: its job is no longer as the round saw it, or its destination no longer has the GPUs. The job is then
+    /// decided again in the next round.
     /// </summary>
     /// <remarks>
     /// A run of starts (places and resumes) goes out in waves of up to <see cref="ApplyWave"/> at once: starts only take
     /// GPUs, each where the round found them free, so they do not depend on each other's order; a relocation or a pause
     /// frees GPUs a later start may need, so it goes alone. One at a time, each a job record written, a tick that
-    /// placed 35,000 queued jobs applied for 27 s and missed Orleans' 30 s response timeout.
+    /// placed 35,000 queued jobs applied for 27.6 s and missed Orleans' 30 s response timeout.
     /// </remarks>
     /// <param name="seen">The jobs as the round's policy saw them.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
