@@ -34,7 +34,8 @@ public sealed class DispatcherGrainState
 /// One region's dispatcher. Each tick: step every site, take their counts of their jobs' progress (into its own copy
 /// of each job; into the job records every <c>ProgressForwardInterval</c>), reconcile sites with the job records,
 /// then run the pure policy on a fresh snapshot and apply its decisions through the job grains. Between ticks
-/// (prompt dispatch), a new job or a site's supply rise runs a round of starts at once on the last tick's picture.
+/// (prompt dispatch), a new job, a site's supply rise or GPUs freed by a cancel run a round of starts at once on the
+/// last tick's picture.
 /// </summary>
 /// <remarks>
 /// A prompt round runs detached on the grain's scheduler, so it interleaves with the tick. It starts only queued and
@@ -132,11 +133,14 @@ public sealed partial class DispatcherGrain(
     {
         var receivedAt = DateTimeOffset.UtcNow;
         var isNew = !_catalog.Contains(job.State.Id);
+        var freesGpus = job.State.IsTerminal && _active.TryGetValue(job.State.Id, out var before) && before.HoldsGpus;
         if (isNew || job.State.IsTerminal) Track(job);
         if (isNew && job.State.Status == JobStatus.Queued) _arrivedAt[job.State.Id] = receivedAt;
         await _catalog.PersistAsync(job.State.Id);
         // Once it is in the stored catalogue: a job placed before that could run where a restarted dispatcher never looks.
         if (isNew && _waiting.Contains(job.State.Id)) TriggerPromptRound("job", receivedAt);
+        // A job that ended where it held GPUs (a cancel) leaves room a waiting job can take now, not a tick later.
+        else if (freesGpus && _waiting.Count > 0) TriggerPromptRound("freed", receivedAt);
     }
 
     public Task SupplyRoseAsync(SiteSupplyRise rise)

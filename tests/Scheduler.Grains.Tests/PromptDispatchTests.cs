@@ -6,7 +6,7 @@ using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
 using Scheduler.Core.Policy;
 
-/// <summary>Between ticks, a new job or a site's supply rise gets a round of starts at once (prompt dispatch).</summary>
+/// <summary>Between ticks, a new job, a site's supply rise or GPUs freed by a cancel get a round of starts at once (prompt dispatch).</summary>
 [Collection(PromptDispatchClusterCollection.Name)]
 public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
 {
@@ -99,25 +99,23 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await UntilDeferredAsync("c");
         Assert.Equal([("job", 1L)], await rounds.UntilAsync(1));
 
-        // A cancel frees GPUs: the next round decides on every waiting job, and starts two of them.
+        // A cancel frees GPUs: a round at once, on every waiting job, starts two of them.
+        rounds.Clear();
         var cancelled = await fleet.Client.GetGrain<IJobGrain>(big).CancelAsync(fleet.Now, "test");
         await fleet.Client.GetGrain<IDispatcherGrain>(fleet.Region).TrackAsync(cancelled);
+        Assert.Equal([("freed", 3L)], await rounds.UntilAsync(1));
+        var jobs = await Task.WhenAll(new[] { "a", "b" }.Select(n => UntilAsync(() => fleet.JobAsync(n), j => j.State.Status == JobStatus.Running)));
+        Assert.All(jobs, j => Assert.Equal(JobStatus.Running, j.State.Status));
+
+        // Nothing freed or risen since that round: the next new job is decided on alone, until a site's supply rises.
         rounds.Clear();
         await fleet.SubmitAsync(Waits("d"));
-        Assert.Equal([("job", 4L)], await rounds.UntilAsync(1));
-        var jobs = await Task.WhenAll(new[] { "a", "b", "c", "d" }.Select(fleet.JobAsync));
-        Assert.Equal(["a", "b"], jobs.Where(j => j.State.Status == JobStatus.Running).Select(j => j.State.Id[(fleet.Region.Length + 1)..]));
-
-        // A tick looks at all again; the next new job is decided on alone, until a site's supply rises.
-        await fleet.TickAsync(TimeSpan.FromMinutes(1));
-        rounds.Clear();
-        await fleet.SubmitAsync(Waits("e"));
-        await UntilDeferredAsync("e");
+        await UntilDeferredAsync("d");
         Assert.Equal([("job", 1L)], await rounds.UntilAsync(1));
         rounds.Clear();
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
         await fleet.ReportAsync(site, 7);
-        Assert.Equal([("supply", 3L)], await rounds.UntilAsync(1)); // c, d and e
+        Assert.Equal([("supply", 2L)], await rounds.UntilAsync(1)); // c and d
 
         JobSpec Waits(string name) => fleet.Job(name, interruptible: true, deadlineIn: TimeSpan.FromHours(48));
         Task UntilDeferredAsync(params string[] names) => Task.WhenAll(names.Select(n =>
