@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using Scheduler.Grains.Hosting;
 
@@ -43,6 +44,17 @@ public class ClusterFixture : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>The grain storage both silos write to (in memory, held by the cluster).</summary>
+    public IGrainStorage Storage => Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
+
+    /// <summary>A site's state as stored: what would be left of the site if it went away now.</summary>
+    public async Task<GrainState<SiteGrainState>> StoredSiteAsync(string siteId)
+    {
+        var stored = new GrainState<SiteGrainState>(new SiteGrainState());
+        await Storage.ReadStateAsync("site", Client.GetGrain<ISiteGrain>(siteId).GetGrainId(), stored);
+        return stored;
+    }
 }
 
 [CollectionDefinition(Name)]

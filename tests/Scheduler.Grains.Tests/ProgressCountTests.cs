@@ -1,8 +1,6 @@
 namespace Scheduler.Grains.Tests;
 
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
-using Orleans.Storage;
 using Scheduler.Core.Lifecycle;
 
 /// <summary>
@@ -15,15 +13,6 @@ using Scheduler.Core.Lifecycle;
 public sealed class ProgressCountTests(ClusterFixture fixture)
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(1); // below the default ProgressPersistInterval (5 min)
-
-    private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
-
-    private async Task<GrainState<SiteGrainState>> StoredAsync(string siteId)
-    {
-        var stored = new GrainState<SiteGrainState>(new SiteGrainState());
-        await Storage.ReadStateAsync("site", fixture.Client.GetGrain<ISiteGrain>(siteId).GetGrainId(), stored);
-        return stored;
-    }
 
     [Fact]
     public async Task ASiteThatLostItsUnwrittenSteps_CountsThemAgain_AndNoWorkOrEnergyIsCreditedTwice()
@@ -39,15 +28,15 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
         await fleet.TickAsync(Step);
         await fleet.TickAsync(Step); // two steps of work, written behind
         Assert.Equal(1000 - 100 * 2 / 60.0, (await fleet.JobAsync("j")).State.RemainingGpuHours, 9);
-        var stored = await StoredAsync(site);
+        var stored = await fixture.StoredSiteAsync(site);
         Assert.Equal(placedAt, stored.State!.SteppedAt);
 
         // The crash: the site goes away, and what it had written (at the placement) is all that is left of it.
         var beforeDeactivation = stored.ETag;
         await fleet.Client.GetGrain<ISiteGrain>(site).Cast<IGrainManagementExtension>().DeactivateOnIdle();
         GrainState<SiteGrainState> last;
-        while ((last = await StoredAsync(site)).ETag == beforeDeactivation) await Task.Delay(10); // its last write on the way out
-        await Storage.WriteStateAsync("site", fleet.Client.GetGrain<ISiteGrain>(site).GetGrainId(),
+        while ((last = await fixture.StoredSiteAsync(site)).ETag == beforeDeactivation) await Task.Delay(10); // its last write on the way out
+        await fixture.Storage.WriteStateAsync("site", fleet.Client.GetGrain<ISiteGrain>(site).GetGrainId(),
             new GrainState<SiteGrainState>(stored.State) { ETag = last.ETag, RecordExists = true });
 
         await fleet.ReportAsync(site, 5);
@@ -69,12 +58,12 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
         await fleet.SubmitAsync(fleet.Job("j", gpus: 100, workGpuHours: 2.5)); // done within the second step
         await fleet.TickAsync(Step); // placed
         await fleet.TickAsync(Step);
-        Assert.Single((await StoredAsync(site)).State!.Jobs);
+        Assert.Single((await fixture.StoredSiteAsync(site)).State!.Jobs);
 
         await fleet.TickAsync(Step);
 
         Assert.Equal(JobStatus.Completed, (await fleet.JobAsync("j")).State.Status);
-        var stored = await StoredAsync(site);
+        var stored = await fixture.StoredSiteAsync(site);
         Assert.Empty(stored.State!.Jobs);
         Assert.Equal(fleet.Now, stored.State.SteppedAt);
     }

@@ -1,7 +1,5 @@
 namespace Scheduler.Grains.Tests;
 
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
 using Scheduler.Core.Lifecycle;
 
 /// <summary>
@@ -11,15 +9,6 @@ using Scheduler.Core.Lifecycle;
 [Collection(ClusterCollection.Name)]
 public sealed class SiteWriteTests(ClusterFixture fixture)
 {
-    private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
-
-    private async Task<GrainState<SiteGrainState>> StoredAsync(string siteId)
-    {
-        var stored = new GrainState<SiteGrainState>(new SiteGrainState());
-        await Storage.ReadStateAsync("site", fixture.Client.GetGrain<ISiteGrain>(siteId).GetGrainId(), stored);
-        return stored;
-    }
-
     [Fact]
     public async Task StartsAndStopsArrivingTogether_AreEachWrittenBeforeTheyAnswer()
     {
@@ -30,12 +19,12 @@ public sealed class SiteWriteTests(ClusterFixture fixture)
             .Select(i => new JobState(fleet.Job($"j{i}", gpus: 10), JobStatus.Running, siteId, 0, fleet.Now, null, 1)).ToList();
 
         await Task.WhenAll(jobs.Take(40).Select(j => site.StartJobAsync(new JobAssignment(j, null))));
-        Assert.Equal(jobs.Take(40).Select(j => j.Id).Order(), (await StoredAsync(siteId)).State!.Jobs.Keys.Order());
+        Assert.Equal(jobs.Take(40).Select(j => j.Id).Order(), (await fixture.StoredSiteAsync(siteId)).State!.Jobs.Keys.Order());
         // Stops and starts at once.
         await Task.WhenAll(jobs.Take(20).Select(j => site.StopJobAsync(j.Id, j.Epoch))
             .Concat(jobs.Skip(40).Select(j => site.StartJobAsync(new JobAssignment(j, null)))));
 
-        var stored = await StoredAsync(siteId);
+        var stored = await fixture.StoredSiteAsync(siteId);
         var expected = jobs.Skip(20).Select(j => j.Id).Order().ToList();
         Assert.Equal(expected, stored.State!.Jobs.Keys.Order());
         Assert.Equal(expected, (await site.GetAsync())!.Jobs.Select(a => a.Job.Id).Order());
