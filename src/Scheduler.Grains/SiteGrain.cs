@@ -1,7 +1,10 @@
 namespace Scheduler.Grains;
 
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Providers;
+using Orleans.Storage;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
@@ -26,6 +29,8 @@ public sealed class SiteGrainState
     [Id(8)] public Dictionary<string, PlantOutput> PreviousPlants { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The site's agent, once one has attached; null: the built-in clock executor runs the site's jobs.</summary>
     [Id(9)] public SiteAgentState? Agent { get; set; }
+    /// <summary>The last change of the site's journal this state holds: later ones are applied on load (<see cref="SiteJournal"/>).</summary>
+    [Id(10)] public long JournalSequence { get; set; }
 }
 
 /// <summary>The last step's power balance, kept for status queries.</summary>
@@ -44,6 +49,10 @@ public sealed record SiteStepResultSummary(
 /// It calls no other grain: progress goes back to the dispatcher in the step report. What runs the jobs is its
 /// executor (<see cref="ISiteExecutor"/>): the clock, or the site's agent once one has attached.
 /// </summary>
+/// <remarks>
+/// What is stored is a snapshot of the whole state and a journal of the starts and releases since (see
+/// <see cref="RecordAsync"/>): a start at a site running hundreds of jobs writes one job, not all of them.
+/// </remarks>
 public sealed class SiteGrain(
     [PersistentState("site")] IPersistentState<SiteGrainState> state,
     SchedulerClock clock,
@@ -61,6 +70,15 @@ public sealed class SiteGrain(
     /// <summary>When the state was last written (scheduler time): step state is written behind, at most <c>ProgressPersistInterval</c> apart.</summary>
     private DateTimeOffset _lastWrite;
 
+    private SiteJournal _journal = null!;
+
+    /// <summary>
+    /// Whether the stored snapshot and journal hold the state as it is now, so that a start or release can be stored
+    /// as one more change: false once a step has changed the state without writing it (it is written behind), and
+    /// while a write has failed (what is stored is then not known) until the next snapshot.
+    /// </summary>
+    private bool _journalable;
+
     private ISiteExecutor Executor => S.Agent is { } agent ? Agent(agent) : ClockExecutor.Instance;
 
     private AgentExecutor Agent(SiteAgentState agent) => new(agent, options.Value.AgentReconnectGrace, SignalAgentCommands);
@@ -72,17 +90,21 @@ public sealed class SiteGrain(
         changed.TrySetResult();
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // As if written at a random point of the last interval: sites activated together then write their steps at
         // different ticks, not all at the same one.
         _lastWrite = clock.GetUtcNow() - options.Value.ProgressPersistInterval * Random.Shared.NextDouble();
-        return Task.CompletedTask;
+        // The journal's slots are records of the storage the site's own state uses (the default provider).
+        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+        (_journal, var changes) = await SiteJournal.LoadAsync(storage, this.GetGrainId(), S.JournalSequence);
+        foreach (var change in changes) change.ApplyTo(S);
+        _journalable = true;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (S.Spec is not null) await state.WriteStateAsync(cancellationToken);
+        if (S.Spec is not null) await WriteAsync(clock.GetUtcNow());
     }
 
     public async Task ConfigureAsync(SiteSpec spec)
@@ -139,6 +161,8 @@ public sealed class SiteGrain(
     {
         _tellSupplyRises = tellSupplyRises;
         if (S.Spec is not { } spec) throw new InvalidOperationException($"site '{this.GetPrimaryKeyString()}' is not configured");
+        // A change journaled after an unwritten step would be replayed on the stored step, before the one it followed.
+        _journalable = false;
         if (S.SteppedAt is not { } from || now <= from)
         {
             S.SteppedAt ??= now;
@@ -209,10 +233,32 @@ public sealed class SiteGrain(
         return new SiteStepReport(Told(Status(now)), progress, landed, lost.Count == 0 ? null : lost);
     }
 
+    /// <summary>Writes the snapshot: the whole state, with every change journaled so far.</summary>
     private async Task WriteAsync(DateTimeOffset now)
     {
+        _journalable = false;
+        S.JournalSequence = _journal.Sequence;
         await state.WriteStateAsync();
+        _journal.Snapshotted(S.JournalSequence);
+        _journalable = true;
         _lastWrite = now;
+    }
+
+    /// <summary>
+    /// Stores a start or release, already applied to the state: as one journaled change when the stored state is
+    /// the state less that change, otherwise (after an unwritten step, at a site run by an agent, whose executor state
+    /// the change also moved, or with the journal full) by writing the snapshot. Either way, stored before it answers.
+    /// </summary>
+    private async Task RecordAsync(SiteJobChange change)
+    {
+        if (!_journalable || S.Agent is not null || !_journal.HasRoom)
+        {
+            await WriteAsync(clock.GetUtcNow());
+            return;
+        }
+        _journalable = false;
+        await _journal.AppendAsync(change);
+        _journalable = true;
     }
 
     /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise is measured from.</summary>
@@ -235,10 +281,10 @@ public sealed class SiteGrain(
         // checkpoint is news; the site's own progress count is newer than the record's.
         if (S.Jobs.TryGetValue(job.Id, out var held) && held.Job.Epoch == job.Epoch)
             assignment = held with { Job = held.Job with { CheckpointReference = job.CheckpointReference, CheckpointPending = job.CheckpointPending } };
-        S.Jobs[job.Id] = assignment;
-        S.Epochs[job.Id] = job.Epoch;
+        var change = new SiteJobChange(job.Id, job.Epoch, assignment);
+        change.ApplyTo(S);
         if (assignment.ArrivesAt is null) Executor.Run(assignment.Job);
-        await WriteAsync(clock.GetUtcNow());
+        await RecordAsync(change);
     }
 
     public Task<bool> StopJobAsync(string jobId, long epoch) => ReleaseAsync(jobId, epoch, keepState: false);
@@ -249,10 +295,10 @@ public sealed class SiteGrain(
     private async Task<bool> ReleaseAsync(string jobId, long epoch, bool keepState)
     {
         if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return false;
-        S.Epochs[jobId] = epoch;
-        S.Jobs.Remove(jobId);
+        var change = new SiteJobChange(jobId, epoch, Started: null);
+        change.ApplyTo(S);
         Executor.Release(jobId, epoch, keepState);
-        await WriteAsync(clock.GetUtcNow());
+        await RecordAsync(change);
         return true;
     }
 

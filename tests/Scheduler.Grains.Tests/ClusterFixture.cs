@@ -3,6 +3,7 @@ namespace Scheduler.Grains.Tests;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Core.Internal;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -48,11 +49,39 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The grain storage both silos write to (in memory, held by the cluster).</summary>
     public IGrainStorage Storage => Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
 
-    /// <summary>A site's state as stored: what would be left of the site if it went away now.</summary>
+    /// <summary>
+    /// A site's state as stored, what it would load if it went away now: its snapshot (whose ETag this carries) with
+    /// the changes of its journal after it.
+    /// </summary>
     public async Task<GrainState<SiteGrainState>> StoredSiteAsync(string siteId)
     {
+        var id = SiteId(siteId);
+        var stored = await SnapshotAsync(id);
+        var (_, changes) = await SiteJournal.LoadAsync(Storage, id, stored.State!.JournalSequence);
+        foreach (var change in changes) change.ApplyTo(stored.State!);
+        return stored;
+    }
+
+    /// <summary>
+    /// The site goes away as a killed process would: only what it had stored is left. (Going away, a site writes its
+    /// snapshot; a crash would not, so that write is undone.)
+    /// </summary>
+    public async Task CrashSiteAsync(string siteId)
+    {
+        var id = SiteId(siteId);
+        var stored = await SnapshotAsync(id);
+        await Client.GetGrain<ISiteGrain>(siteId).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        GrainState<SiteGrainState> last;
+        while ((last = await SnapshotAsync(id)).ETag == stored.ETag) await Task.Delay(10);
+        await Storage.WriteStateAsync("site", id, new GrainState<SiteGrainState>(stored.State) { ETag = last.ETag, RecordExists = true });
+    }
+
+    private GrainId SiteId(string siteId) => Client.GetGrain<ISiteGrain>(siteId).GetGrainId();
+
+    private async Task<GrainState<SiteGrainState>> SnapshotAsync(GrainId id)
+    {
         var stored = new GrainState<SiteGrainState>(new SiteGrainState());
-        await Storage.ReadStateAsync("site", Client.GetGrain<ISiteGrain>(siteId).GetGrainId(), stored);
+        await Storage.ReadStateAsync("site", id, stored);
         return stored;
     }
 }

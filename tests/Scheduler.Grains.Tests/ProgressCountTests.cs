@@ -1,6 +1,5 @@
 namespace Scheduler.Grains.Tests;
 
-using Orleans.Core.Internal;
 using Scheduler.Core.Lifecycle;
 
 /// <summary>
@@ -31,13 +30,8 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
         var stored = await fixture.StoredSiteAsync(site);
         Assert.Equal(placedAt, stored.State!.SteppedAt);
 
-        // The crash: the site goes away, and what it had written (at the placement) is all that is left of it.
-        var beforeDeactivation = stored.ETag;
-        await fleet.Client.GetGrain<ISiteGrain>(site).Cast<IGrainManagementExtension>().DeactivateOnIdle();
-        GrainState<SiteGrainState> last;
-        while ((last = await fixture.StoredSiteAsync(site)).ETag == beforeDeactivation) await Task.Delay(10); // its last write on the way out
-        await fixture.Storage.WriteStateAsync("site", fleet.Client.GetGrain<ISiteGrain>(site).GetGrainId(),
-            new GrainState<SiteGrainState>(stored.State) { ETag = last.ETag, RecordExists = true });
+        // The crash: what the site had written (at the placement) is all that is left of it.
+        await fixture.CrashSiteAsync(site);
 
         await fleet.ReportAsync(site, 5);
         await fleet.TickAsync(Step); // counts the two lost steps again, and the new one
