@@ -30,6 +30,9 @@ public static class SchedulerDiagnostics
     public const string SiteStepSpan = "scheduler.site.step";
     public const string TelemetrySampleSpan = "scheduler.telemetry.sample";
 
+    /// <summary>Event names on a decision span: a scored candidate site; the sites one filter rejected.</summary>
+    public const string CandidateEvent = "scheduler.candidate", RejectedCandidatesEvent = "scheduler.candidates.rejected";
+
     /// <summary>Attribute names, all under <c>scheduler.*</c>.</summary>
     public static class Tags
     {
@@ -55,6 +58,8 @@ public static class SchedulerDiagnostics
         public const string CandidateRejection = "scheduler.candidate.rejection";
         public const string CandidateScore = "scheduler.candidate.score";
         public const string CandidateScores = "scheduler.candidate.scores";
+        public const string CandidateCount = "scheduler.candidate.count";
+        public const string Sites = "scheduler.sites";
         public const string ModeFrom = "scheduler.power.mode.from";
         public const string ModeTo = "scheduler.power.mode.to";
     }

@@ -112,10 +112,14 @@ public sealed class TracingTests : IAsyncLifetime
             ((string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.FromSite), (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.ToSite),
              (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.Reason), (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.Tenant)));
         Assert.Equal(50.0, relocation.GetTagItem(SchedulerDiagnostics.Tags.RelocationGigabytes));
-        // Each candidate site is an event with its surplus; the decision links to the telemetry that moved it.
-        var candidates = relocation.Events.Where(e => e.Name == "scheduler.candidate").ToList();
-        Assert.Equal(["baotou", "ulanqab"], candidates.Select(e => (string?)e.Tags.First(t => t.Key == SchedulerDiagnostics.Tags.Site).Value).Order());
-        Assert.All(candidates, e => Assert.Contains(e.Tags, t => t.Key == SchedulerDiagnostics.Tags.CandidateSurplus));
+        // Each candidate site is in an event: a scored one with its surplus, a rejected one in its filter's event; the
+        // decision links to the telemetry that moved it.
+        var scored = relocation.Events.Where(e => e.Name == SchedulerDiagnostics.CandidateEvent).ToList();
+        var rejected = relocation.Events.Where(e => e.Name == SchedulerDiagnostics.RejectedCandidatesEvent).ToList();
+        Assert.Equal(["baotou", "ulanqab"], scored.Select(e => (string)e.Tags.First(t => t.Key == SchedulerDiagnostics.Tags.Site).Value!)
+            .Concat(rejected.SelectMany(e => ((string)e.Tags.First(t => t.Key == SchedulerDiagnostics.Tags.Sites).Value!).Split(','))).Order());
+        Assert.Equal("ulanqab", scored[0].Tags.First(t => t.Key == SchedulerDiagnostics.Tags.Site).Value); // the chosen site first
+        Assert.All(scored, e => Assert.Contains(e.Tags, t => t.Key == SchedulerDiagnostics.Tags.CandidateSurplus));
         Assert.NotEmpty(relocation.Links);
         // explain tells the same story, with the same trace id on each decision.
         Assert.Contains(explanation.Events, e => e.Kind == "relocating" && e.TraceId == explanation.TraceId && e.Reason == "relocate-to-surplus");

@@ -17,6 +17,7 @@ public class SchedulerOptionsTests
         { "Scheduler:AgentReconnectGrace", o => o.AgentReconnectGrace = TimeSpan.FromSeconds(-1) },
         { "Scheduler:SupplyRiseFraction", o => o.SupplyRiseFraction = 0 },
         { "Scheduler:JobCatalogPageSize", o => o.JobCatalogPageSize = 0 },
+        { "Scheduler:TracedCandidates", o => o.TracedCandidates = 0 },
     };
 
     [Theory]

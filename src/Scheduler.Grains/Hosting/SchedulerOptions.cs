@@ -62,6 +62,12 @@ public sealed class SchedulerOptions
     public int JobCatalogPageSize { get; set; } = 32;
 
     /// <summary>
+    /// Scored candidate sites a decision's span lists as events, best first (the chosen site first of all); the sites
+    /// the filters rejected are listed as one event per filter whatever this is. Default: 10.
+    /// </summary>
+    public int TracedCandidates { get; set; } = 10;
+
+    /// <summary>
     /// How long (scheduler time) a site whose agent disconnected keeps its jobs, waiting for the agent to reconnect;
     /// after it, they are queued again and restored from their latest checkpoint elsewhere. Default: 2 minutes.
     /// </summary>
@@ -82,6 +88,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
         if (o.AgentReconnectGrace < TimeSpan.Zero) errors.Add($"Scheduler:AgentReconnectGrace must be >= 0, was {o.AgentReconnectGrace}");
         if (!(o.SupplyRiseFraction is > 0 and <= 1)) errors.Add($"Scheduler:SupplyRiseFraction must be within (0, 1], was {o.SupplyRiseFraction}");
+        if (o.TracedCandidates is < 1 or > 1_000) errors.Add($"Scheduler:TracedCandidates must be within [1, 1000], was {o.TracedCandidates}");
         if (o.JobCatalogPageSize is < 1 or > 100_000) errors.Add($"Scheduler:JobCatalogPageSize must be within [1, 100000], was {o.JobCatalogPageSize}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

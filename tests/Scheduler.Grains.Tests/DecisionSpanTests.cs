@@ -1,0 +1,73 @@
+namespace Scheduler.Grains.Tests;
+
+using System.Diagnostics;
+using Scheduler.Grains.Hosting;
+
+/// <summary>
+/// Every decision is traced, so its span must stay small at fleet scale: the chosen site and the best other scored
+/// sites, up to <see cref="SchedulerOptions.TracedCandidates"/>, then one event per filter for the sites it rejected.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class DecisionSpanTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task ADecisionSpan_ListsTheChosenAndBestScoredSites_AndGroupsTheRejectedOnesByFilter()
+    {
+        var fleet = new TestFleet(fixture);
+        var traced = new SchedulerOptions().TracedCandidates;
+        var roomy = new List<string>();
+        for (var i = 0; i < traced + 2; i++) roomy.Add(await fleet.AddSiteAsync($"roomy{i}"));
+        var small = new List<string>();
+        for (var i = 0; i < 3; i++) small.Add(await fleet.AddSiteAsync($"small{i}", gpus: 10));
+        await fleet.TickAsync(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < roomy.Count; i++) await fleet.ReportAsync(roomy[i], 1 + i * 0.5); // different surpluses, so different scores
+        foreach (var site in small) await fleet.ReportAsync(site, 5);
+        var jobId = fleet.Id("j");
+        using var spans = new DecisionSpans(jobId);
+
+        await fleet.SubmitAsync(fleet.Job("j", gpus: 100));
+        await fleet.TickAsync(TimeSpan.FromMinutes(1));
+
+        var span = Assert.Single(spans.Taken);
+        var scored = span.Events.Where(e => e.Name == SchedulerDiagnostics.CandidateEvent).ToList();
+        Assert.Equal(traced, scored.Count); // of traced + 2 sites that passed
+        Assert.Equal(span.GetTagItem(SchedulerDiagnostics.Tags.ToSite), Tag(scored[0], SchedulerDiagnostics.Tags.Site));
+        var scores = scored.Skip(1).Select(e => (double)Tag(e, SchedulerDiagnostics.Tags.CandidateScore)!).ToList();
+        Assert.Equal(scores.OrderDescending(), scores);
+        Assert.All(scored, e => Assert.Contains((string)Tag(e, SchedulerDiagnostics.Tags.Site)!, roomy));
+
+        var rejected = span.Events.Where(e => e.Name == SchedulerDiagnostics.RejectedCandidatesEvent).ToList();
+        Assert.NotEmpty(rejected);
+        Assert.Equal(small.Count, rejected.Sum(e => (int)Tag(e, SchedulerDiagnostics.Tags.CandidateCount)!));
+        Assert.Equal(small.Order(), rejected.SelectMany(e => ((string)Tag(e, SchedulerDiagnostics.Tags.Sites)!).Split(',')).Order());
+        Assert.All(rejected, e => Assert.False(string.IsNullOrEmpty((string?)Tag(e, SchedulerDiagnostics.Tags.CandidateRejectedBy))));
+    }
+
+    private static object? Tag(ActivityEvent e, string key) => e.Tags.First(t => t.Key == key).Value;
+
+    /// <summary>The decision spans about one job that end while it lives.</summary>
+    private sealed class DecisionSpans : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly List<Activity> _spans = [];
+
+        public DecisionSpans(string jobId)
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = s => s.Name == SchedulerDiagnostics.SourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = a =>
+                {
+                    if (a.OperationName == SchedulerDiagnostics.DecisionSpan && a.GetTagItem(SchedulerDiagnostics.Tags.JobId) as string == jobId)
+                        lock (_spans) _spans.Add(a);
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public IReadOnlyList<Activity> Taken { get { lock (_spans) return [.. _spans]; } }
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
