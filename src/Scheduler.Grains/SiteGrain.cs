@@ -161,7 +161,8 @@ public sealed class SiteGrain(
     {
         _tellSupplyRises = tellSupplyRises;
         if (S.Spec is not { } spec) throw new InvalidOperationException($"site '{this.GetPrimaryKeyString()}' is not configured");
-        // A change journaled after an unwritten step would be replayed on the stored step, before the one it followed.
+        // Step state is written behind: a change journaled after this step would be replayed onto the older stored
+        // step, so the next start or release writes the snapshot instead.
         _journalable = false;
         if (S.SteppedAt is not { } from || now <= from)
         {

@@ -23,7 +23,7 @@ public sealed class DecisionSpanTests(ClusterFixture fixture)
         for (var i = 0; i < roomy.Count; i++) await fleet.ReportAsync(roomy[i], 1 + i * 0.5); // different surpluses, so different scores
         foreach (var site in small) await fleet.ReportAsync(site, 5);
         var jobId = fleet.Id("j");
-        using var spans = new DecisionSpans(jobId);
+        using var spans = new SpanRecorder(a => a.OperationName == SchedulerDiagnostics.DecisionSpan && a.GetTagItem(SchedulerDiagnostics.Tags.JobId) as string == jobId);
 
         await fleet.SubmitAsync(fleet.Job("j", gpus: 100));
         await fleet.TickAsync(TimeSpan.FromMinutes(1));
@@ -44,30 +44,4 @@ public sealed class DecisionSpanTests(ClusterFixture fixture)
     }
 
     private static object? Tag(ActivityEvent e, string key) => e.Tags.First(t => t.Key == key).Value;
-
-    /// <summary>The decision spans about one job that end while it lives.</summary>
-    private sealed class DecisionSpans : IDisposable
-    {
-        private readonly ActivityListener _listener;
-        private readonly List<Activity> _spans = [];
-
-        public DecisionSpans(string jobId)
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = s => s.Name == SchedulerDiagnostics.SourceName,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = a =>
-                {
-                    if (a.OperationName == SchedulerDiagnostics.DecisionSpan && a.GetTagItem(SchedulerDiagnostics.Tags.JobId) as string == jobId)
-                        lock (_spans) _spans.Add(a);
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public IReadOnlyList<Activity> Taken { get { lock (_spans) return [.. _spans]; } }
-
-        public void Dispose() => _listener.Dispose();
-    }
 }

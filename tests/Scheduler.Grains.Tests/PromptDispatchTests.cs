@@ -169,38 +169,20 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
     }
 
     /// <summary>The prompt rounds of one region that end while it lives: each one's trigger and how many jobs it decided on.</summary>
-    private sealed class PromptRounds : IDisposable
+    private sealed class PromptRounds(string region) : IDisposable
     {
-        private readonly ActivityListener _listener;
-        private readonly List<(string Trigger, long Jobs)> _rounds = [];
+        private readonly SpanRecorder _spans = new(a =>
+            a.OperationName == SchedulerDiagnostics.PromptRoundSpan && a.GetTagItem(SchedulerDiagnostics.Tags.Region) as string == region);
 
-        public PromptRounds(string region)
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = s => s.Name == SchedulerDiagnostics.SourceName,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = a =>
-                {
-                    if (a.OperationName != SchedulerDiagnostics.PromptRoundSpan || a.GetTagItem(SchedulerDiagnostics.Tags.Region) as string != region) return;
-                    lock (_rounds) _rounds.Add(((string)a.GetTagItem(SchedulerDiagnostics.Tags.Trigger)!, Convert.ToInt64(a.GetTagItem(SchedulerDiagnostics.Tags.RoundJobs))));
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
+        public void Clear() => _spans.Clear();
 
-        public void Clear()
-        {
-            lock (_rounds) _rounds.Clear();
-        }
+        public async Task<IReadOnlyList<(string Trigger, long Jobs)>> UntilAsync(int count) =>
+            await PromptDispatchTests.UntilAsync(() => Task.FromResult(Taken()), r => r.Count >= count);
 
-        public async Task<IReadOnlyList<(string Trigger, long Jobs)>> UntilAsync(int count)
-        {
-            return await PromptDispatchTests.UntilAsync(() => Task.FromResult(Taken()), r => r.Count >= count);
-            IReadOnlyList<(string, long)> Taken() { lock (_rounds) return [.. _rounds]; }
-        }
+        private IReadOnlyList<(string Trigger, long Jobs)> Taken() =>
+            _spans.Taken.Select(a => ((string)a.GetTagItem(SchedulerDiagnostics.Tags.Trigger)!, Convert.ToInt64(a.GetTagItem(SchedulerDiagnostics.Tags.RoundJobs)))).ToList();
 
-        public void Dispose() => _listener.Dispose();
+        public void Dispose() => _spans.Dispose();
     }
 
     /// <summary>Every decision latency the silos record while it lives (the silos run in this process).</summary>
