@@ -73,6 +73,20 @@ public sealed class SiteWriteTests(ClusterFixture fixture)
         Assert.Equal(2, stored.State!.Jobs.Count);
     }
 
+    [Fact]
+    public async Task AJournalWithAGap_IsRefusedOnLoad_RatherThanLoadedWithoutTheMissingChange()
+    {
+        var owner = fixture.Client.GetGrain<ISiteGrain>("journal-gap-" + Guid.NewGuid().ToString("N")).GetGrainId();
+        var job = new JobState(new TestFleet(fixture).Job("j"), JobStatus.Running, "s", 1e6, ClusterFixture.Start, null, 1);
+        foreach (var sequence in new long[] { 1, 3 }) // change 2 is missing
+            await fixture.Storage.WriteStateAsync(SiteJournal.SlotStateName((int)(sequence % SiteJournal.Slots)), owner,
+                new GrainState<SiteJournalSlot>(new SiteJournalSlot { Sequence = sequence, Change = new SiteJobChange(job.Id, 1, new JobAssignment(job, null)) }));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SiteJournal.LoadAsync(fixture.Storage, owner, snapshotSequence: 0));
+        Assert.Contains("skips from change 1 to 3", error.Message);
+        Assert.Single((await SiteJournal.LoadAsync(fixture.Storage, owner, snapshotSequence: 2)).Changes); // change 3 alone follows a snapshot of 2
+    }
+
     /// <summary>
     /// Whatever mix of starts, restarts at a new epoch, stops, stale stops and steps a site is given, a crash at any
     /// point leaves it, once loaded again, holding exactly the jobs and epochs it had acknowledged.
