@@ -2,12 +2,9 @@ namespace Scheduler.Grains;
 
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Providers;
-using Orleans.Storage;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Policy;
@@ -94,9 +91,7 @@ public sealed partial class DispatcherGrain(
             state.State.CatalogPageSize = options.Value.JobCatalogPageSize;
             await state.WriteStateAsync();
         }
-        // The pages are records of the grain storage the dispatcher's own state uses (the default provider).
-        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
-        _catalog = await JobCatalog.LoadAsync(storage, this.GetGrainId(), state.State.CatalogPageSize);
+        _catalog = await JobCatalog.LoadAsync(OwnRecords.Storage(ServiceProvider), this.GetGrainId(), state.State.CatalogPageSize);
         if (state.State.Catalog.Count > 0)
         {
             // Stored by a version that kept the whole catalogue in one record: move it to pages, then empty it.

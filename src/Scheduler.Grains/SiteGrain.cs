@@ -1,10 +1,7 @@
 namespace Scheduler.Grains;
 
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orleans.Providers;
-using Orleans.Storage;
 using Scheduler.Core.Accounting;
 using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
@@ -95,9 +92,7 @@ public sealed class SiteGrain(
         // As if written at a random point of the last interval: sites activated together then write their steps at
         // different ticks, not all at the same one.
         _lastWrite = clock.GetUtcNow() - options.Value.ProgressPersistInterval * Random.Shared.NextDouble();
-        // The journal's slots are records of the storage the site's own state uses (the default provider).
-        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
-        (_journal, var changes) = await SiteJournal.LoadAsync(storage, this.GetGrainId(), S.JournalSequence);
+        (_journal, var changes) = await SiteJournal.LoadAsync(OwnRecords.Storage(ServiceProvider), this.GetGrainId(), S.JournalSequence);
         foreach (var change in changes) change.ApplyTo(S);
         _journalable = true;
     }

@@ -92,9 +92,9 @@ internal sealed class SiteJournal
     {
         if (!HasRoom) throw new InvalidOperationException("the journal is full: the snapshot must be written first");
         Sequence++;
-        var slot = _slots[Sequence % Slots];
-        slot.State = new SiteJournalSlot { Sequence = Sequence, Change = change };
-        await _storage.WriteStateAsync(SlotStateName((int)(Sequence % Slots)), _owner, slot);
+        var index = (int)(Sequence % Slots);
+        _slots[index].State = new SiteJournalSlot { Sequence = Sequence, Change = change };
+        await _storage.WriteStateAsync(SlotStateName(index), _owner, _slots[index]);
     }
 
     /// <summary>The snapshot now holds every change up to <paramref name="sequence"/>.</summary>
