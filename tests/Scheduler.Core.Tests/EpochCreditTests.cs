@@ -34,8 +34,13 @@ public class EpochCreditTests
         return s;
     }
 
+    /// <summary>
+    /// Work and energy per step, in whole hundredths of a GPU-hour and thousandths of a MWh: a step that draws, say,
+    /// 1e-20 MWh vanishes from some of the ledger's sums and not others, which makes two counts equal in the order
+    /// credits follow but different in their last digits.
+    /// </summary>
     private static readonly Gen<(double, double)[]> Steps =
-        Gen.Select(Gen.Double[0, 3].Select(g => Math.Round(g, 2)), Gen.Double[0, 2]).Array[1, 30];
+        Gen.Select(Gen.Double[0, 3].Select(g => Math.Round(g, 2)), Gen.Double[0, 2].Select(m => Math.Round(m, 3))).Array[1, 30];
 
     [Fact]
     public void Reports_InAnyOrder_AnyNumberOfTimes_CreditWhatTheFurthestSays()
