@@ -17,6 +17,13 @@ public static class SchedulerDiagnostics
         spanName.StartsWith(JobSpan, StringComparison.Ordinal) || spanName.StartsWith(DecisionSpan, StringComparison.Ordinal)
         || spanName == TelemetrySampleSpan; // started only for the samples TelemetryTracing picked: the choice is made there
 
+    /// <summary>
+    /// A job's root or a decision: kept for what it says itself. What it calls is sampled at the ratio like any other
+    /// trace's calls (unlike a telemetry sample's, whose trace was picked as a whole).
+    /// </summary>
+    public static bool IsKeptForItself(Activity span) =>
+        span.Source == Source && (span.OperationName == JobSpan || span.OperationName == DecisionSpan);
+
     public const string SourceName = "Scheduler";
 
     public static readonly ActivitySource Source = new(SourceName);

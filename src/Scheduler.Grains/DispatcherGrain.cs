@@ -494,9 +494,8 @@ public sealed partial class DispatcherGrain(
         // The scored sites best first (the chosen one first of all), as many as TracedCandidates; then one event per
         // filter for the sites it rejected. Every decision is traced, and one event per site took 4.5 % of job
         // creation's CPU at 150 sites; and the SDK keeps only 128 events a span, so the last sites were dropped unseen.
-        var scored = decision.Candidates.Where(c => c.Passed)
-            .OrderByDescending(c => c.SiteId == decision.ToSiteId).ThenByDescending(c => c.TotalScore).ThenBy(c => c.SiteId, StringComparer.Ordinal);
-        foreach (var c in scored.Take(options.Value.TracedCandidates))
+        var summary = CandidateSummary.Of(decision.Candidates, decision.ToSiteId, options.Value.TracedCandidates);
+        foreach (var c in summary.Best)
             span.AddEvent(new ActivityEvent(SchedulerDiagnostics.CandidateEvent, tags: new ActivityTagsCollection
             {
                 [SchedulerDiagnostics.Tags.Site] = c.SiteId,
@@ -505,17 +504,14 @@ public sealed partial class DispatcherGrain(
                 [SchedulerDiagnostics.Tags.CandidateScores] = string.Join(", ", c.Scores.Select(x =>
                     string.Create(CultureInfo.InvariantCulture, $"{x.Scorer}={x.Normalised:0.#} ({x.Raw:0.###})"))),
             }));
-        foreach (var rejected in decision.Candidates.Where(c => !c.Passed).GroupBy(c => c.RejectedBy!, StringComparer.Ordinal))
-        {
-            var first = rejected.First();
+        foreach (var rejected in summary.Rejected)
             span.AddEvent(new ActivityEvent(SchedulerDiagnostics.RejectedCandidatesEvent, tags: new ActivityTagsCollection
             {
-                [SchedulerDiagnostics.Tags.CandidateRejectedBy] = rejected.Key,
-                [SchedulerDiagnostics.Tags.CandidateCount] = rejected.Count(),
-                [SchedulerDiagnostics.Tags.Sites] = string.Join(",", rejected.Select(c => c.SiteId)),
-                [SchedulerDiagnostics.Tags.CandidateRejection] = $"{first.SiteId}: {first.Rejection}",
+                [SchedulerDiagnostics.Tags.CandidateRejectedBy] = rejected.Filter,
+                [SchedulerDiagnostics.Tags.CandidateCount] = rejected.SiteIds.Count,
+                [SchedulerDiagnostics.Tags.Sites] = string.Join(",", rejected.SiteIds),
+                [SchedulerDiagnostics.Tags.CandidateRejection] = $"{rejected.First.SiteId}: {rejected.First.Rejection}",
             }));
-        }
         return span;
     }
 

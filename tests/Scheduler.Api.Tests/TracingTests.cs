@@ -107,6 +107,9 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Equal(jobId, root.GetTagItem(SchedulerDiagnostics.Tags.JobId));
         Assert.Single(root.Links);
         Assert.All(decisions, d => Assert.Equal(root.SpanId, d.ParentSpanId));
+        // At ratio 1 every job trace also holds the grain calls of its decisions: the job taking each one.
+        lock (_spans)
+            Assert.All(decisions, d => Assert.Contains(_spans, s => s.ParentSpanId == d.SpanId && s.DisplayName == "IJobGrain/ApplyAsync"));
         var relocation = decisions[1];
         Assert.Equal(("horinger", "ulanqab", "relocate-to-surplus", "traced"),
             ((string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.FromSite), (string?)relocation.GetTagItem(SchedulerDiagnostics.Tags.ToSite),
@@ -178,9 +181,12 @@ public sealed class TracingTests : IAsyncLifetime
     }
 }
 
-/// <summary>With a sampling ratio of 0 no telemetry sample is picked: a push records no span at all, grain calls included.</summary>
+/// <summary>
+/// With sampling ratios of 0 no telemetry sample is picked: a push records no span at all, grain calls included. Jobs
+/// and decisions are still traced, without the grain calls beneath them.
+/// </summary>
 [Collection(TracingCollection.Name)]
-public sealed class UntracedTelemetryTests : IAsyncLifetime
+public sealed class RatioZeroTracingTests : IAsyncLifetime
 {
     private readonly List<Activity> _spans = [];
     private SchedulerHost _host = null!;
@@ -227,6 +233,27 @@ public sealed class UntracedTelemetryTests : IAsyncLifetime
         lock (_spans)
             Assert.DoesNotContain(_spans, s => s.OperationName == SchedulerDiagnostics.TelemetrySampleSpan
                 || s.Source.Name == "Microsoft.Orleans.Application" && s.GetTagItem("rpc.method") is "ReportAsync" or "UpdatePlantOutputAsync");
+    }
+
+    [Fact]
+    public async Task APlacedJob_KeepsItsRootAndDecision_ButNotTheGrainCallsBeneathThem()
+    {
+        await _host.TickAsync(TimeSpan.FromMinutes(1));
+        await _host.PushWindAsync("horinger");
+        var job = await new JobService.JobServiceClient(_host.Channel).CreateJobAsync(new CreateJobRequest
+        {
+            RequestId = "ratio-0", Job = new JobSpec { Tenant = "traced", Gpus = 64, WorkGpuHours = 500 },
+        });
+        await _host.TickAsync(TimeSpan.Zero);
+
+        Assert.Equal(JobState.Running, (await new JobService.JobServiceClient(_host.Channel).GetJobAsync(new GetJobRequest { Id = job.Id })).State);
+        lock (_spans)
+        {
+            var root = Assert.Single(_spans, s => s.OperationName == SchedulerDiagnostics.JobSpan && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == job.Id);
+            var place = Assert.Single(_spans, s => s.OperationName == SchedulerDiagnostics.DecisionSpan && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == job.Id);
+            Assert.Equal(root.TraceId, place.TraceId);
+            Assert.DoesNotContain(_spans, s => s.TraceId == root.TraceId && s.Source.Name == "Microsoft.Orleans.Application");
+        }
     }
 }
 

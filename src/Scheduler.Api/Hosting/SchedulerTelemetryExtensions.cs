@@ -1,5 +1,6 @@
 namespace Scheduler.Api.Hosting;
 
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -40,9 +41,15 @@ public sealed class SchedulerTracingOptions
 /// own work (a telemetry sample, a tick), sampled at the ratio; a grain call without a traced caller starts none. Without
 /// that rule every grain call under an unsampled telemetry sample would roll the dice again, several times per sample.
 /// </summary>
+/// <remarks>
+/// The grain calls a job or decision span makes (the job taking the decision, its site starting it) are the mechanics,
+/// not the reasons, which the span itself carries. They are kept for the ratio's share of job traces, picked by trace
+/// id so that a job's trace has all of them or none: kept for every job, they were four of each placement's six spans.
+/// </remarks>
 internal sealed class SchedulerSampler(double ratio) : Sampler
 {
     private const string RequestSpan = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
+    private readonly Sampler _byTraceId = new TraceIdRatioBasedSampler(ratio);
     private readonly Sampler _others = new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio));
 
     public override SamplingResult ShouldSample(in SamplingParameters parameters)
@@ -51,6 +58,9 @@ internal sealed class SchedulerSampler(double ratio) : Sampler
         var isRoot = parameters.ParentContext.TraceId == default;
         if (isRoot && parameters.Name != RequestSpan && !parameters.Name.StartsWith("scheduler.", StringComparison.Ordinal))
             return new SamplingResult(SamplingDecision.Drop);
+        // The parent, when it is this process's current span (as for every span started without an explicit parent).
+        if (Activity.Current is { } parent && parent.SpanId == parameters.ParentContext.SpanId && SchedulerDiagnostics.IsKeptForItself(parent))
+            return _byTraceId.ShouldSample(parameters);
         return _others.ShouldSample(parameters);
     }
 }

@@ -4,8 +4,9 @@ using Scheduler.Core.Lifecycle;
 
 /// <summary>
 /// The per-site record of one decision: which filter rejected each candidate site and why, or what each scorer gave
-/// it. Held as compact arrays and turned into <see cref="CandidateEvaluation"/>s (with their formatted reasons) only
-/// when first read: a round decides thousands of moves, and most explanations are never looked at.
+/// it. Held as compact arrays; each site's <see cref="CandidateEvaluation"/> (with its formatted reason) is built only
+/// when first read: a round decides thousands of moves, most explanations are never looked at, and a traced one shows
+/// only a few sites.
 /// </summary>
 internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
 {
@@ -21,7 +22,7 @@ internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
     private readonly RelocationCost?[]? _moves; // null for a queued job: nothing moves
     private readonly int[] _rejectedBy;
     private readonly double[] _raw, _min, _max, _total;
-    private CandidateEvaluation[]? _items;
+    private CandidateEvaluation?[]? _items;
 
     public Explanation(IReadOnlyList<ISiteFilter> filters, IReadOnlyList<ISiteScorer> scorers,
         ReadOnlySpan<Candidate> candidates, ReadOnlySpan<int> rejectedBy, ReadOnlySpan<double> raw,
@@ -57,34 +58,42 @@ internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
 
     public int Count => _sites.Length;
 
-    public CandidateEvaluation this[int index] => Items[index];
+    /// <summary>
+    /// Built when first read, one record at a time (a trace shows a few of them, <see cref="CandidateSummary"/>). Two
+    /// readers racing both build the same record, and either may be kept.
+    /// </summary>
+    public CandidateEvaluation this[int index] => (_items ??= new CandidateEvaluation?[Count])[index] ??= Evaluate(index);
 
-    public IEnumerator<CandidateEvaluation> GetEnumerator() => ((IEnumerable<CandidateEvaluation>)Items).GetEnumerator();
+    public IEnumerator<CandidateEvaluation> GetEnumerator()
+    {
+        for (var k = 0; k < Count; k++) yield return this[k];
+    }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private CandidateEvaluation[] Items => LazyInitializer.EnsureInitialized(ref _items, Materialise);
+    /// <summary>A candidate's site, read without building its record.</summary>
+    public string SiteIdAt(int index) => _sites[index].Id;
 
-    private CandidateEvaluation[] Materialise()
+    /// <summary>The filter that rejected a candidate (null: it passed), read without building its record.</summary>
+    public string? RejectedByAt(int index) => _rejectedBy[index] is var f and >= 0 ? _filters[f].Name : null;
+
+    /// <summary>A candidate's total score (0 when rejected), read without building its record.</summary>
+    public double TotalScoreAt(int index) => _rejectedBy[index] >= 0 ? 0 : _total[index];
+
+    private CandidateEvaluation Evaluate(int k)
     {
-        var n = _scorers.Count;
-        var result = new CandidateEvaluation[_sites.Length];
-        for (var k = 0; k < result.Length; k++)
+        if (_rejectedBy[k] is var f and >= 0)
         {
-            if (_rejectedBy[k] is var f and >= 0)
-            {
-                var c = new Candidate(_job, _sites[k], _from, _now, _moves?[k], _sourceGreenFraction, _horizonHours, _freeGpus[k], _loadMegawatts[k]);
-                result[k] = new CandidateEvaluation(_sites[k].Id, c.HeadroomMegawatts, _filters[f].Name, _filters[f].Reason(in c), [], 0);
-                continue;
-            }
-            var scores = new StageScore[n];
-            for (var s = 0; s < n; s++)
-            {
-                var raw = _raw[k * n + s];
-                scores[s] = new StageScore(_scorers[s].Name, raw, SitePipeline.Normalise(raw, _min[s], _max[s]));
-            }
-            result[k] = new CandidateEvaluation(_sites[k].Id, _sites[k].GreenSupplyMegawatts - _loadMegawatts[k], null, null, scores, _total[k]);
+            var c = new Candidate(_job, _sites[k], _from, _now, _moves?[k], _sourceGreenFraction, _horizonHours, _freeGpus[k], _loadMegawatts[k]);
+            return new CandidateEvaluation(_sites[k].Id, c.HeadroomMegawatts, _filters[f].Name, _filters[f].Reason(in c), [], 0);
         }
-        return result;
+        var n = _scorers.Count;
+        var scores = new StageScore[n];
+        for (var s = 0; s < n; s++)
+        {
+            var raw = _raw[k * n + s];
+            scores[s] = new StageScore(_scorers[s].Name, raw, SitePipeline.Normalise(raw, _min[s], _max[s]));
+        }
+        return new CandidateEvaluation(_sites[k].Id, _sites[k].GreenSupplyMegawatts - _loadMegawatts[k], null, null, scores, _total[k]);
     }
 }
