@@ -2,6 +2,7 @@ namespace Scheduler.Grains;
 
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -501,8 +502,7 @@ public sealed partial class DispatcherGrain(
                 [SchedulerDiagnostics.Tags.Site] = c.SiteId,
                 [SchedulerDiagnostics.Tags.CandidateSurplus] = c.SurplusMegawatts,
                 [SchedulerDiagnostics.Tags.CandidateScore] = c.TotalScore,
-                [SchedulerDiagnostics.Tags.CandidateScores] = string.Join(", ", c.Scores.Select(x =>
-                    string.Create(CultureInfo.InvariantCulture, $"{x.Scorer}={x.Normalised:0.#} ({x.Raw:0.###})"))),
+                [SchedulerDiagnostics.Tags.CandidateScores] = FormatScores(c.Scores),
             }));
         foreach (var rejected in summary.Rejected)
             span.AddEvent(new ActivityEvent(SchedulerDiagnostics.RejectedCandidatesEvent, tags: new ActivityTagsCollection
@@ -513,6 +513,23 @@ public sealed partial class DispatcherGrain(
                 [SchedulerDiagnostics.Tags.CandidateRejection] = $"{rejected.First.SiteId}: {rejected.First.Rejection}",
             }));
         return span;
+    }
+
+    /// <summary>Each scorer's normalised and raw value, <c>green=100 (4.2), battery=…</c>: one string, no pieces.</summary>
+    private static string FormatScores(IReadOnlyList<StageScore> scores)
+    {
+        var text = new DefaultInterpolatedStringHandler(0, 0, CultureInfo.InvariantCulture, stackalloc char[256]);
+        for (var i = 0; i < scores.Count; i++)
+        {
+            if (i > 0) text.AppendLiteral(", ");
+            text.AppendFormatted(scores[i].Scorer);
+            text.AppendLiteral("=");
+            text.AppendFormatted(scores[i].Normalised, "0.#");
+            text.AppendLiteral(" (");
+            text.AppendFormatted(scores[i].Raw, "0.###");
+            text.AppendLiteral(")");
+        }
+        return text.ToStringAndClear();
     }
 
     /// <summary>

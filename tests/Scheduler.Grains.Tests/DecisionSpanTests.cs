@@ -35,6 +35,9 @@ public sealed class DecisionSpanTests(ClusterFixture fixture)
         var scores = scored.Skip(1).Select(e => (double)Tag(e, SchedulerDiagnostics.Tags.CandidateScore)!).ToList();
         Assert.Equal(scores.OrderDescending(), scores);
         Assert.All(scored, e => Assert.Contains((string)Tag(e, SchedulerDiagnostics.Tags.Site)!, roomy));
+        // Each scorer's normalised (0..100) and raw value, in the pipeline's order: "green-headroom=100 (12.5), …".
+        Assert.All(scored, e => Assert.Matches(@"^[a-z-]+=\d{1,3}(\.\d)? \(-?[\d.]+(E[-+]\d+)?\)(, [a-z-]+=\d{1,3}(\.\d)? \(-?[\d.]+(E[-+]\d+)?\))+$",
+            (string)Tag(e, SchedulerDiagnostics.Tags.CandidateScores)!));
 
         var rejected = span.Events.Where(e => e.Name == SchedulerDiagnostics.RejectedCandidatesEvent).ToList();
         Assert.NotEmpty(rejected);
