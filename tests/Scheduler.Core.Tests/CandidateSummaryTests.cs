@@ -10,28 +10,28 @@ using static Build;
 public class CandidateSummaryTests
 {
     /// <summary>What the summary must equal: the plain reading of every candidate's record.</summary>
-    private static string[] Expected(IReadOnlyList<CandidateEvaluation> all, string chosen, int best) =>
+    private static string[] Expected(IReadOnlyList<CandidateEvaluation> all, string chosen, int limit) =>
         [.. all.Where(c => c.Passed).OrderByDescending(c => c.SiteId == chosen).ThenByDescending(c => c.TotalScore).ThenBy(c => c.SiteId, StringComparer.Ordinal)
-                .Take(best).Select(c => $"scored {c.SiteId} {c.TotalScore} {c.Scores.Count}"),
+                .Take(limit).Select(c => $"scored {c.SiteId} {c.TotalScore} {c.Scores.Count}"),
          .. all.Where(c => !c.Passed).GroupBy(c => c.RejectedBy!, StringComparer.Ordinal)
-                .Select(g => $"{g.Key} rejected {string.Join(",", g.Select(c => c.SiteId))}, first {g.First().SiteId}: {g.First().Rejection}")];
+                .Select(g => $"{g.Key} rejected {g.Count()}: {string.Join(",", g.Take(limit).Select(c => c.SiteId))}, first {g.First().SiteId}: {g.First().Rejection}")];
 
     private static string[] Shown(CandidateSummary summary) =>
         [.. summary.Best.Select(c => $"scored {c.SiteId} {c.TotalScore} {c.Scores.Count}"),
-         .. summary.Rejected.Select(r => $"{r.Filter} rejected {string.Join(",", r.SiteIds)}, first {r.First.SiteId}: {r.First.Rejection}")];
+         .. summary.Rejected.Select(r => $"{r.Filter} rejected {r.Count}: {string.Join(",", r.SiteIds)}, first {r.First.SiteId}: {r.First.Rejection}")];
 
     [Fact]
-    public void TheSummaryOfADecision_IsThePlainReadingOfAllItsCandidates_ForRandomFleets()
+    public void TheSummaryOfADecision_IsThePlainReadingOfAllItsCandidates_CutToTheLimit_ForRandomFleets()
     {
         var summarised = 0;
-        Gen.Select(Gen.Int, Gen.Int[0, 4]).Sample((seed, best) =>
+        Gen.Select(Gen.Int, Gen.Int[0, 4]).Sample((seed, limit) =>
         {
             var fleet = DispatcherPropertyTests.RandomFleet(seed);
             foreach (var d in new Dispatcher(new PolicyOptions()).Decide(fleet).Decisions.Where(d => d.Candidates.Count > 0))
             {
                 // Summarised from the compact explanation first, so that nothing is built before the summary reads it.
-                var summary = CandidateSummary.Of(d.Candidates, d.ToSiteId, best);
-                Assert.Equal(Expected(d.Candidates.ToList(), d.ToSiteId, best), Shown(summary));
+                var summary = CandidateSummary.Of(d.Candidates, d.ToSiteId, limit);
+                Assert.Equal(Expected(d.Candidates.ToList(), d.ToSiteId, limit), Shown(summary));
                 Interlocked.Increment(ref summarised);
             }
         }, iter: 500);
@@ -46,11 +46,12 @@ public class CandidateSummaryTests
         var sites = Enumerable.Range(0, 20).Select(i => new SiteView(Snapshot(Site($"s{i}"), greenMw: i), i)).ToArray();
         pipeline.Evaluate(Queued(Job("j")), null, sites, null, T0, (_, _, _) => null, 0, 1);
 
-        var summary = CandidateSummary.Of(pipeline.Explain(), "s7", best: 3);
+        var summary = CandidateSummary.Of(pipeline.Explain(), "s7", limit: 3);
 
         Assert.Equal("s7", Assert.Single(summary.Best).SiteId);
         var rejected = Assert.Single(summary.Rejected);
-        Assert.Equal(19, rejected.SiteIds.Count);
+        Assert.Equal(19, rejected.Count);
+        Assert.Equal(["s0", "s1", "s2"], rejected.SiteIds);
         Assert.Equal(("s0", "not s7"), (rejected.First.SiteId, rejected.First.Rejection));
         Assert.Equal(1, filter.Reasons); // 19 sites rejected, one reason formatted
     }
@@ -61,7 +62,7 @@ public class CandidateSummaryTests
         CandidateEvaluation Scored(string site, double total) => new(site, 1, null, null, [], total);
         CandidateEvaluation[] all = [Scored("b", 50), Scored("chosen", 10), Scored("a", 50), Scored("c", 90)];
 
-        var summary = CandidateSummary.Of(all, "chosen", best: 3);
+        var summary = CandidateSummary.Of(all, "chosen", limit: 3);
 
         Assert.Equal(["chosen", "c", "a"], summary.Best.Select(c => c.SiteId));
         Assert.Empty(summary.Rejected);

@@ -5,8 +5,8 @@ using Scheduler.Core.Lifecycle;
 /// <summary>
 /// The per-site record of one decision: which filter rejected each candidate site and why, or what each scorer gave
 /// it. Held as compact arrays; each site's <see cref="CandidateEvaluation"/> (with its formatted reason) is built only
-/// when first read: a round decides thousands of moves, most explanations are never looked at, and a traced one shows
-/// only a few sites.
+/// when read: a round decides thousands of moves, most explanations are never looked at, and a traced one shows only a
+/// few sites.
 /// </summary>
 internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
 {
@@ -22,7 +22,6 @@ internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
     private readonly RelocationCost?[]? _moves; // null for a queued job: nothing moves
     private readonly int[] _rejectedBy;
     private readonly double[] _raw, _min, _max, _total;
-    private CandidateEvaluation?[]? _items;
 
     public Explanation(IReadOnlyList<ISiteFilter> filters, IReadOnlyList<ISiteScorer> scorers,
         ReadOnlySpan<Candidate> candidates, ReadOnlySpan<int> rejectedBy, ReadOnlySpan<double> raw,
@@ -59,10 +58,10 @@ internal sealed class Explanation : IReadOnlyList<CandidateEvaluation>
     public int Count => _sites.Length;
 
     /// <summary>
-    /// Built when first read, one record at a time (a trace shows a few of them, <see cref="CandidateSummary"/>). Two
-    /// readers racing both build the same record, and either may be kept.
+    /// Built on each read, one record at a time: a trace shows a few of them (<see cref="CandidateSummary"/>), and
+    /// keeping what was built would cost every traced decision an array as long as the fleet.
     /// </summary>
-    public CandidateEvaluation this[int index] => (_items ??= new CandidateEvaluation?[Count])[index] ??= Evaluate(index);
+    public CandidateEvaluation this[int index] => Evaluate(index);
 
     public IEnumerator<CandidateEvaluation> GetEnumerator()
     {

@@ -62,8 +62,8 @@ public sealed class SchedulerOptions
     public int JobCatalogPageSize { get; set; } = 32;
 
     /// <summary>
-    /// Scored candidate sites a decision's span lists as events, best first (the chosen site first of all); the sites
-    /// the filters rejected are listed as one event per filter whatever this is. Default: 10.
+    /// Scored candidate sites a decision's span lists as events, best first (the chosen site first of all), and site
+    /// ids each filter's event of rejected sites names (it counts them all). Default: 10.
     /// </summary>
     public int TracedCandidates { get; set; } = 10;
 
