@@ -459,9 +459,9 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// One span per decision, in the job's own trace (its parent is the CreateJob request), linked to its round (the
-    /// tick, or a prompt round) and to the telemetry samples of the sites involved. Each candidate site is an event: its surplus, and its rejection or
-    /// scores.
+    /// One span per decision, in the job's own trace (its parent is the job's root span), linked to its round (the
+    /// tick, or a prompt round) and to the telemetry samples of the sites involved. Its events are the best candidate
+    /// sites with their surplus and scores, and the rejected ones per filter (<see cref="CandidateSummary"/>).
     /// </summary>
     private Activity? StartDecisionSpan(Decision decision, Activity? tick, IReadOnlyDictionary<string, SiteStatus> sites)
     {
@@ -515,7 +515,7 @@ public sealed partial class DispatcherGrain(
         return span;
     }
 
-    /// <summary>Each scorer's normalised and raw value, <c>green=100 (4.2), battery=…</c>: one string, no pieces.</summary>
+    /// <summary>Each scorer's normalised and raw value, <c>green-headroom=100 (4.2), battery-state=…</c>: one string, no pieces.</summary>
     private static string FormatScores(IReadOnlyList<StageScore> scores)
     {
         var text = new DefaultInterpolatedStringHandler(0, 0, CultureInfo.InvariantCulture, stackalloc char[256]);
