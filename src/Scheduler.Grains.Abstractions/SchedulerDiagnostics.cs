@@ -18,6 +18,12 @@ public static class SchedulerDiagnostics
         || spanName == TelemetrySampleSpan; // started only for the samples TelemetryTracing picked: the choice is made there
 
     /// <summary>
+    /// Spans that may start a trace: the scheduler's own work (a tick, a prompt round, a telemetry sample) and each
+    /// job's root. The others (a site's step) are only ever part of their caller's trace.
+    /// </summary>
+    public static bool MayStartTrace(string spanName) => spanName is TickSpan or PromptRoundSpan or TelemetrySampleSpan or JobSpan;
+
+    /// <summary>
     /// A job's root or a decision: kept for what it says itself. What it calls is sampled at the ratio like any other
     /// trace's calls (unlike a telemetry sample's, whose trace was picked as a whole).
     /// </summary>

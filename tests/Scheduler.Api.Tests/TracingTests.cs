@@ -182,8 +182,8 @@ public sealed class TracingTests : IAsyncLifetime
 }
 
 /// <summary>
-/// With sampling ratios of 0 no telemetry sample is picked: a push records no span at all, grain calls included. Jobs
-/// and decisions are still traced, without the grain calls beneath them.
+/// With sampling ratios of 0 no telemetry sample is picked: a push starts no activity at all, grain calls included.
+/// Jobs and decisions are still traced, without the grain calls beneath them.
 /// </summary>
 [Collection(TracingCollection.Name)]
 public sealed class RatioZeroTracingTests : IAsyncLifetime
@@ -211,14 +211,18 @@ public sealed class RatioZeroTracingTests : IAsyncLifetime
     [Fact]
     public async Task APushOfUnpickedSamples_RecordsNoSpan_AndCreatesNoSampleActivity()
     {
-        // Not only unrecorded: a sample not picked must not cost an activity at all (the sampler would create one
-        // only to drop it). This listener sees every activity anyone creates from the scheduler's source.
+        // Not only unrecorded: a sample not picked must not cost an activity at all, nor must its grain calls (the
+        // sampler would create one only to drop it). This listener sees every activity anyone creates from the
+        // scheduler's source and the grain calls' source.
         var created = 0;
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == SchedulerDiagnostics.SourceName,
+            ShouldListenTo = source => source.Name is SchedulerDiagnostics.SourceName or GrainCallTracing.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
-            ActivityStarted = a => { if (a.OperationName == SchedulerDiagnostics.TelemetrySampleSpan) Interlocked.Increment(ref created); },
+            ActivityStarted = a =>
+            {
+                if (a.OperationName == SchedulerDiagnostics.TelemetrySampleSpan || a.Source.Name == GrainCallTracing.SourceName) Interlocked.Increment(ref created);
+            },
         };
         ActivitySource.AddActivityListener(listener);
         var accepted = 0L;
@@ -299,5 +303,31 @@ public sealed class TracingOptionsTests
         await using var host = await SchedulerHost.StartFreshAsync(b => b.Configuration["Scheduler:Tracing:TelemetrySampleRatio"] = "0.25");
 
         Assert.Equal(0.25, host.App.Services.GetRequiredService<TelemetryTracing>().SampleRatio);
+    }
+}
+
+/// <summary>Which spans the sampler lets start a trace, and what it keeps beneath the spans it always keeps.</summary>
+public sealed class SchedulerSamplerTests
+{
+    private static SamplingDecision Decide(string name, ActivityContext parent = default, double ratio = 1) =>
+        new Scheduler.Api.Hosting.SchedulerSampler(ratio).ShouldSample(new SamplingParameters(parent, ActivityTraceId.CreateRandom(), name, ActivityKind.Internal)).Decision;
+
+    [Theory]
+    [InlineData(SchedulerDiagnostics.TickSpan, SamplingDecision.RecordAndSample)]
+    [InlineData(SchedulerDiagnostics.PromptRoundSpan, SamplingDecision.RecordAndSample)]
+    [InlineData(SchedulerDiagnostics.JobSpan, SamplingDecision.RecordAndSample)]
+    [InlineData("Microsoft.AspNetCore.Hosting.HttpRequestIn", SamplingDecision.RecordAndSample)]
+    // A site's step is part of its tick's trace; a grain call part of its caller's. Neither starts one of its own,
+    // which is what a call from an untraced caller (no context carried, GrainCallTracing) would otherwise do.
+    [InlineData(SchedulerDiagnostics.SiteStepSpan, SamplingDecision.Drop)]
+    [InlineData("ISiteGrain/StepAsync", SamplingDecision.Drop)]
+    public void AtRatioOne_OnlyTheSchedulersOwnWorkAndRequestsStartATrace(string name, SamplingDecision expected) =>
+        Assert.Equal(expected, Decide(name));
+
+    [Fact]
+    public void UnderASampledParent_ASiteStepIsKept()
+    {
+        var tick = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        Assert.Equal(SamplingDecision.RecordAndSample, Decide(SchedulerDiagnostics.SiteStepSpan, tick, ratio: 0));
     }
 }

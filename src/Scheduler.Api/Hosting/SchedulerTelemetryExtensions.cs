@@ -56,7 +56,7 @@ internal sealed class SchedulerSampler(double ratio) : Sampler
     {
         if (SchedulerDiagnostics.IsAlwaysSampled(parameters.Name)) return new SamplingResult(SamplingDecision.RecordAndSample);
         var isRoot = parameters.ParentContext.TraceId == default;
-        if (isRoot && parameters.Name != RequestSpan && !parameters.Name.StartsWith("scheduler.", StringComparison.Ordinal))
+        if (isRoot && parameters.Name != RequestSpan && !SchedulerDiagnostics.MayStartTrace(parameters.Name))
             return new SamplingResult(SamplingDecision.Drop);
         // The parent, when it is this process's current span (as for every span started without an explicit parent).
         if (Activity.Current is { } parent && parent.SpanId == parameters.ParentContext.SpanId && SchedulerDiagnostics.IsKeptForItself(parent))
@@ -97,7 +97,7 @@ public static class SchedulerTelemetryExtensions
         if (options.Enabled)
             telemetry.WithTracing(t => t
                 .SetSampler(new SchedulerSampler(options.SampleRatio))
-                .AddSource(SchedulerDiagnostics.SourceName, "Microsoft.Orleans.Application", "Microsoft.AspNetCore"));
+                .AddSource(SchedulerDiagnostics.SourceName, GrainCallTracing.SourceName, "Microsoft.AspNetCore"));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) telemetry.UseOtlpExporter();
         return builder;
     }

@@ -3,6 +3,7 @@ namespace Scheduler.Gateway.Hosting;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -80,7 +81,8 @@ public static class SchedulerGatewayExtensions
             client.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = cluster.ServiceId; });
             client.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = gateway.GatewayListRefreshPeriod);
-            client.AddActivityPropagation();
+            client.Services.TryAddSingleton(System.Diagnostics.DistributedContextPropagator.Current);
+            client.AddOutgoingGrainCallFilter<GrainCallTracing>();
             client.Services.AddSerializer(s => s.AddSchedulerSerializers());
         });
         // The API's services take the scheduler's clock for arrival times and deadlines. Silos behind gateways run on

@@ -1,5 +1,6 @@
 namespace Scheduler.Grains.Hosting;
 
+using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,8 +28,10 @@ public static class SchedulerGrainsExtensions
         services.AddHostedService<FleetClock>();
         services.AddMetrics();
         services.AddSingleton<Scheduler.Grains.Diagnostics.SchedulerMetrics>();
-        // Traces follow calls across grains; only the application source, not the noisy runtime ones.
-        silo.AddActivityPropagation();
+        // Traces follow calls across grains, within traces being recorded (GrainCallTracing).
+        services.TryAddSingleton(DistributedContextPropagator.Current);
+        silo.AddOutgoingGrainCallFilter<GrainCallTracing>();
+        silo.AddIncomingGrainCallFilter<GrainCallTracing>();
         silo.AddIncomingGrainCallFilter<CoreExceptionFilter>();
         // Live operation runs on the system clock unless the host registered another (demo speed-up, replay).
         services.TryAddSingleton(SchedulerClock.System);
