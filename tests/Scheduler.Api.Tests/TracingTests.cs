@@ -256,7 +256,7 @@ public sealed class RatioZeroTracingTests : IAsyncLifetime
             var root = Assert.Single(_spans, s => s.OperationName == SchedulerDiagnostics.JobSpan && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == job.Id);
             var place = Assert.Single(_spans, s => s.OperationName == SchedulerDiagnostics.DecisionSpan && (string?)s.GetTagItem(SchedulerDiagnostics.Tags.JobId) == job.Id);
             Assert.Equal(root.TraceId, place.TraceId);
-            Assert.DoesNotContain(_spans, s => s.TraceId == root.TraceId && s.Source.Name == "Microsoft.Orleans.Application");
+            Assert.DoesNotContain(_spans, s => s.TraceId == root.TraceId && s.Source.Name == GrainCallTracing.SourceName);
         }
     }
 }
