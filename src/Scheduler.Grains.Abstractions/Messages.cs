@@ -55,14 +55,18 @@ public sealed record PlantStatus(
     [property: Id(5)] IReadOnlyList<GenerationSample> Recent);
 
 /// <summary>A job bound to a site: running, or arriving once its checkpoint lands.</summary>
-/// <param name="EpochLedger">The job's energy at the site in its current epoch so far (the site's count, with <c>Job.RemainingGpuHours</c>).</param>
+/// <param name="EpochLedger">
+/// The job's energy at the site in its current epoch (with <c>Job.RemainingGpuHours</c>, the site's count) as of the
+/// site's last write: a site keeps its counts between writes apart from the assignment, so an assignment in a site's
+/// status may be behind them. The step reports carry the latest counts.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record JobAssignment(
     [property: Id(0)] JobState Job,
     [property: Id(1)] DateTimeOffset? ArrivesAt,
     [property: Id(2)] EnergyLedger EpochLedger = default)
 {
-    /// <summary>The site's count of the job's epoch, as its progress report carries it.</summary>
+    /// <summary>The count of the job's epoch the assignment holds.</summary>
     public EpochProgress Counted => new(Job.Epoch, Job.RemainingGpuHours, EpochLedger);
 }
 

@@ -70,8 +70,11 @@ public sealed partial class DispatcherGrain(
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
-    /// <summary>Each running job's latest count from its site (cumulative per epoch), and when its record last got one.</summary>
-    private readonly Dictionary<string, (JobProgress Count, DateTimeOffset ForwardedAt)> _counts = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Each running job's latest count from its site (cumulative per epoch), and when its record last got one. Values,
+    /// not objects, and kept apart from <see cref="_active"/>: see <see cref="TakeCount"/>.
+    /// </summary>
+    private readonly Dictionary<string, (EpochProgress Count, DateTimeOffset ForwardedAt)> _counts = new(StringComparer.Ordinal);
 
     // Prompt dispatch.
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -251,7 +254,7 @@ public sealed partial class DispatcherGrain(
         var statuses = reports.Select(r => r.Status).ToList();
         // Reconcile decides what to send at once (no await before), so a prompt round after that cannot confuse it.
         var startedDuringSteps = _startedDuringSteps;
-        var changedSites = ReconcileAsync(statuses, startedDuringSteps);
+        var changedSites = ReconcileAsync(statuses, startedDuringSteps, now);
         _startedDuringSteps = null;
         var changed = await changedSites;
         changed.UnionWith(startedDuringSteps.Values);
@@ -279,29 +282,43 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// Takes a site's count of a job's progress into the dispatcher's copy of the job, which the policy reads, and
-    /// says whether the job's record is due for it: the first count of a job, one that completes it, and then one at
-    /// the job's own point of each <c>ProgressForwardInterval</c>. Forwarding every count to every job grain each tick
-    /// made a tick 10,000 grain calls at the scale of the performance issue, and prompt rounds waited behind them.
-    /// Counts are cumulative, so a record that skips some loses nothing (<see cref="JobLifecycle.Credit"/>).
+    /// Takes a site's count of a job's progress, and says whether the job's record is due for it: the first count of a
+    /// job, one that completes it, and then one at the job's own point of each <c>ProgressForwardInterval</c>.
+    /// Forwarding every count to every job grain each tick made a tick 10,000 grain calls at the scale of the
+    /// performance issue, and prompt rounds waited behind them. Counts are cumulative, so a record that skips some loses
+    /// nothing (<see cref="JobLifecycle.Credit"/>).
     /// </summary>
+    /// <remarks>
+    /// The count is kept as a value and applied to the job only where it is read (<see cref="Counted"/>). Writing a
+    /// counted copy of every running job into the live set each tick kept 10,000 new objects a tick alive until the
+    /// next, each referenced from an old dictionary: the young collections copied and scanned them (docs/performance.md).
+    /// </remarks>
     private bool TakeCount(JobProgress count, DateTimeOffset now)
     {
         var interval = options.Value.ProgressForwardInterval;
         var first = !_counts.TryGetValue(count.JobId, out var known);
         var due = first || now - known.ForwardedAt >= interval;
         // After the first, each job at its own point of the interval: jobs placed (or reloaded) together spread out.
-        _counts[count.JobId] = (count, first ? now - interval * Random.Shared.NextDouble() : due ? now : known.ForwardedAt);
+        _counts[count.JobId] = (count.Counted, first ? now - interval * Random.Shared.NextDouble() : due ? now : known.ForwardedAt);
         if (!_active.TryGetValue(count.JobId, out var job)) return true; // not known here: the record judges
-        var counted = JobLifecycle.Credit(job, default, null, count.Counted, now).Job;
-        if (counted.Status == JobStatus.Completed) return true; // the record completes it, and Track then ends it here
-        _active[count.JobId] = counted;
-        return due;
+        // One that completes the job goes to the record, and Track then ends the job here.
+        return due || (count.Counted.IsComplete && count.Counted.Epoch == job.Epoch);
+    }
+
+    /// <summary>
+    /// The job as its site last counted it: what a round decides on and a reconcile restarts. A count that would
+    /// complete the job leaves it as it is: the job's record completes it, and <see cref="Track"/> then ends it here.
+    /// </summary>
+    private JobState Counted(JobState job, DateTimeOffset now)
+    {
+        if (!_counts.TryGetValue(job.Id, out var count)) return job;
+        var counted = JobLifecycle.Credit(job, default, null, count.Count, now).Job;
+        return counted.Status == JobStatus.Completed ? job : counted;
     }
 
     /// <summary>Gives a job's record the latest count of its progress.</summary>
     private Task<JobRecord> ForwardAsync(string jobId, DateTimeOffset now) =>
-        GrainFactory.GetGrain<IJobGrain>(jobId).RecordProgressAsync(_counts[jobId].Count, now);
+        GrainFactory.GetGrain<IJobGrain>(jobId).RecordProgressAsync(new JobProgress(jobId, _counts[jobId].Count), now);
 
     /// <summary>A job its site can no longer run: its record first gets the work counted so far, then the loss.</summary>
     private async Task<JobRecord> LoseAsync(string siteId, LostJob lost, DateTimeOffset now)
@@ -322,10 +339,10 @@ public sealed partial class DispatcherGrain(
         IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
     {
         var full = scope == RoundScope.Full;
-        // A copy of a dictionary with the same comparer takes its entries as they are (no hashing), so finding a decided
-        // job in it later is one lookup; searching the snapshot's list instead took 4 ms per round at 10,000 jobs.
+        // A dictionary, so that finding a decided job in it later is one lookup; searching the snapshot's list instead
+        // took 4 ms per round at 10,000 jobs. Waiting jobs have no counts; running ones are taken as last counted.
         var jobs = full
-            ? new Dictionary<string, JobState>(_active, StringComparer.Ordinal)
+            ? _active.ToDictionary(e => e.Key, e => Counted(e.Value, now), StringComparer.Ordinal)
             : WaitingToDecide.ToDictionary(id => id, id => _active[id], StringComparer.Ordinal);
         // In the same turn as the copy: whatever happens from here on is for the next round to see.
         _capacityRose = false;
@@ -618,7 +635,7 @@ public sealed partial class DispatcherGrain(
     /// </summary>
     /// <returns>The sites that were sent a command.</returns>
     /// <param name="startedDuringSteps">Jobs a prompt round started after the sites reported: no site shows them yet.</param>
-    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, IReadOnlyDictionary<string, string> startedDuringSteps)
+    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, IReadOnlyDictionary<string, string> startedDuringSteps, DateTimeOffset now)
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
@@ -636,7 +653,7 @@ public sealed partial class DispatcherGrain(
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
             foreach (var job in boundBySite[site.Spec.Id].Where(j => !held.ContainsKey(j.Id) && !startedDuringSteps.ContainsKey(j.Id)))
-                commands.Add(grain.StartJobAsync(new JobAssignment(job, job.TransferEndsAt)));
+                commands.Add(grain.StartJobAsync(new JobAssignment(Counted(job, now), job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
         if (commands.Count == 0) return commanded;

@@ -70,6 +70,15 @@ public sealed class SiteGrain(
     private SiteJournal _journal = null!;
 
     /// <summary>
+    /// The site's counts of its running jobs' current epochs since the state was last written; at a write they go into
+    /// the jobs' assignments (<see cref="WriteAsync"/>). Counts are values: counting every job every step changes no
+    /// object. Making a new assignment and job state per job per step kept both alive, referenced from this long-lived
+    /// state, until the next step: at 10,000 running jobs, most of what the young collections copied
+    /// (docs/performance.md).
+    /// </summary>
+    private readonly Dictionary<string, EpochProgress> _counts = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Whether the stored snapshot and journal hold the state as it is now, so that a start or release can be stored
     /// as one more change: false once a step has changed the state without writing it (it is written behind), and
     /// while a write has failed (what is stored is then not known) until the next snapshot.
@@ -173,9 +182,19 @@ public sealed class SiteGrain(
         var executor = Executor;
         // Jobs the executor can no longer run (an agent gone past its grace, a failed process) leave the site first.
         var lost = executor.TakeLost(S.Jobs.Values.Select(a => a.Job).ToList(), now);
-        foreach (var l in lost) S.Jobs.Remove(l.JobId);
+        foreach (var l in lost)
+        {
+            S.Jobs.Remove(l.JobId);
+            _counts.Remove(l.JobId);
+        }
         var running = S.Jobs.Values.Where(a => a.ArrivesAt is null).ToList();
-        var loads = running.Select(a => executor.Load(a.Job, hours)).ToList();
+        var counts = new EpochProgress[running.Count];
+        var loads = new JobLoad[running.Count];
+        for (var i = 0; i < running.Count; i++)
+        {
+            counts[i] = CountOf(running[i]);
+            loads[i] = executor.Load(running[i].Job, counts[i].RemainingGpuHours, hours);
+        }
         var result = SiteStep.Run(spec, supply, celsius, S.StateOfChargeMegawattHours, price, loads, hours);
 
         S.StateOfChargeMegawattHours = result.Balance.StateOfChargeMegawattHours;
@@ -196,18 +215,17 @@ public sealed class SiteGrain(
         for (var i = 0; i < result.Jobs.Count; i++)
         {
             var share = result.Jobs[i];
-            var assignment = running[i] with
+            var job = running[i].Job;
+            var count = JobLifecycle.Progress(job, counts[i], share.GpuHours, share.Ledger);
+            progress.Add(new JobProgress(job.Id, count));
+            if (count.IsComplete)
             {
-                Job = JobLifecycle.Progress(running[i].Job, share.GpuHours, now), EpochLedger = running[i].EpochLedger + share.Ledger,
-            };
-            progress.Add(new JobProgress(assignment.Job.Id, assignment.Counted));
-            if (assignment.Job.Status == JobStatus.Completed)
-            {
-                S.Jobs.Remove(assignment.Job.Id);
-                executor.Completed(assignment.Job.Id);
+                S.Jobs.Remove(job.Id);
+                _counts.Remove(job.Id);
+                executor.Completed(job.Id);
                 completed = true;
             }
-            else S.Jobs[assignment.Job.Id] = assignment;
+            else _counts[job.Id] = count;
         }
 
         // Checkpoints that finished their transfer during the step start running from the next one.
@@ -229,9 +247,13 @@ public sealed class SiteGrain(
         return new SiteStepReport(Told(Status(now)), progress, landed, lost.Count == 0 ? null : lost);
     }
 
-    /// <summary>Writes the snapshot: the whole state, with every change journaled so far.</summary>
+    /// <summary>Writes the snapshot: the whole state, with every change journaled so far and every job's latest count.</summary>
     private async Task WriteAsync(DateTimeOffset now)
     {
+        foreach (var (id, count) in _counts)
+            if (S.Jobs.TryGetValue(id, out var a) && a.Job.Epoch == count.Epoch)
+                S.Jobs[id] = a with { Job = a.Job with { RemainingGpuHours = count.RemainingGpuHours }, EpochLedger = count.Ledger };
+        _counts.Clear();
         _journalable = false;
         S.JournalSequence = _journal.Sequence;
         await state.WriteStateAsync();
@@ -257,6 +279,17 @@ public sealed class SiteGrain(
         _journalable = true;
     }
 
+    /// <summary>The site's count of a bound job's current epoch: since the last write, or else as its assignment holds it.</summary>
+    private EpochProgress CountOf(JobAssignment assignment) =>
+        _counts.TryGetValue(assignment.Job.Id, out var count) && count.Epoch == assignment.Job.Epoch ? count : assignment.Counted;
+
+    /// <summary>Binds or releases a job in the state; a count of an epoch the job is no longer bound at goes.</summary>
+    private void Apply(SiteJobChange change)
+    {
+        change.ApplyTo(S);
+        if (_counts.TryGetValue(change.JobId, out var count) && count.Epoch != change.Started?.Job.Epoch) _counts.Remove(change.JobId);
+    }
+
     /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise is measured from.</summary>
     private SiteStatus Told(SiteStatus status)
     {
@@ -278,7 +311,7 @@ public sealed class SiteGrain(
         if (S.Jobs.TryGetValue(job.Id, out var held) && held.Job.Epoch == job.Epoch)
             assignment = held with { Job = held.Job with { CheckpointReference = job.CheckpointReference, CheckpointPending = job.CheckpointPending } };
         var change = new SiteJobChange(job.Id, job.Epoch, assignment);
-        change.ApplyTo(S);
+        Apply(change);
         if (assignment.ArrivesAt is null) Executor.Run(assignment.Job);
         await RecordAsync(change);
     }
@@ -292,7 +325,7 @@ public sealed class SiteGrain(
     {
         if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return false;
         var change = new SiteJobChange(jobId, epoch, Started: null);
-        change.ApplyTo(S);
+        Apply(change);
         Executor.Release(jobId, epoch, keepState);
         await RecordAsync(change);
         return true;

@@ -118,4 +118,44 @@ public class EpochCreditTests
         Assert.Equal(0.5, ledger.GreenMegawattHours);
         Assert.Equal(idle, credit!.Value.Counted);
     }
+    /// <summary>
+    /// A site counts its jobs' steps on the count alone (no new job state per step). Crediting its counts must give the
+    /// job stepping the job itself gives: the same work left, completed at the same step, and the energy summed.
+    /// </summary>
+    [Fact]
+    public void CountingSteps_ThenCrediting_IsProgressingTheJob()
+    {
+        // Work that the first steps use up in decimal terms leaves float dust (0.3 - 0.1 - 0.2 > 0), which is done.
+        Gen.Select(Steps, Gen.Int[1, 30], Gen.Double[0.5, 40]).Sample((steps, used, other) =>
+        {
+            var work = Math.Round(steps.Take(used).Sum(s => s.Item1), 2) is > 0 and var sum && used % 2 == 0 ? sum : Math.Round(other, 2);
+            var placed = Running(Job("j", gpus: 2, workGpuHours: work), "a");
+            var stepped = placed;
+            var count = new EpochProgress(placed.Epoch, placed.RemainingGpuHours, default);
+            var ledger = default(EnergyLedger);
+            foreach (var (gpuHours, mwh) in steps)
+            {
+                if (stepped.Status != JobStatus.Running) break;
+                var energy = EnergyLedger.ForEnergy(mwh, 0, mwh / 4, 0, 0.3, 0.5, 0.6, tokens: gpuHours * 100);
+                stepped = JobLifecycle.Progress(stepped, gpuHours, T0);
+                count = JobLifecycle.Progress(placed, count, gpuHours, energy);
+                ledger += energy;
+                Assert.Equal(stepped.Status == JobStatus.Completed, count.IsComplete);
+            }
+            var credited = JobLifecycle.Credit(placed, PlacedWith, null, count, T0);
+            Assert.Equal(stepped.RemainingGpuHours, credited.Job.RemainingGpuHours);
+            Assert.Equal(stepped.Status, credited.Job.Status);
+            Assert.Equal(PlacedWith + ledger, credited.Ledger);
+        });
+    }
+
+    [Fact]
+    public void CountingAStep_OfAnotherEpoch_OrOfAJobNotRunning_Throws()
+    {
+        var job = Running(Job("j"), "a");
+        var count = new EpochProgress(job.Epoch, job.RemainingGpuHours, default);
+        Assert.Throws<ArgumentException>(() => JobLifecycle.Progress(job, count with { Epoch = job.Epoch + 1 }, 1, default));
+        Assert.Throws<InvalidJobTransitionException>(() => JobLifecycle.Progress(Paused(Job("j"), "a"), count, 1, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => JobLifecycle.Progress(job, count, double.NaN, default));
+    }
 }

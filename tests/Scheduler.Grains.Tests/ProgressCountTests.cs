@@ -85,4 +85,36 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
         Assert.Equal(JobStatus.Paused, job.State.Status);
         Assert.Equal(5000 - 500 * (75 / 60.0 + 1 / 3600.0), job.State.RemainingGpuHours, 6);
     }
+
+    /// <summary>
+    /// A site keeps its counts apart from its jobs' assignments between writes (a count is a value: counting every job
+    /// every step changes no object), and each write takes them into the assignments: a site that wrote its steps and
+    /// then crashed counts on from there.
+    /// </summary>
+    [Fact]
+    public async Task ASiteThatWroteItsSteps_AndCrashed_CountsOnFromItsStoredCount()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("only");
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(site, 5);
+        await fleet.SubmitAsync(fleet.Job("j", gpus: 100, workGpuHours: 1000));
+        await fleet.TickAsync(Step); // placed
+        var written = TimeSpan.FromMinutes(6); // beyond ProgressPersistInterval (5 min): each step is written
+        for (var i = 0; i < 2; i++)
+        {
+            await fleet.ReportAsync(site, 5);
+            await fleet.TickAsync(written);
+        }
+        var stored = Assert.Single((await fixture.StoredSiteAsync(site)).State!.Jobs).Value;
+        Assert.Equal(1000 - 100 * 12 / 60.0, stored.Counted.RemainingGpuHours, 9);
+        Assert.Equal(100 * 12 / 60.0 / 1000, stored.Counted.Ledger.ComputeMegawattHours, 9);
+
+        await fixture.CrashSiteAsync(site);
+        await fleet.ReportAsync(site, 5);
+        await fleet.TickAsync(written);
+
+        // Counted on from the stored count: from the placement, the site would be behind the record and credit nothing.
+        Assert.Equal(1000 - 100 * 18 / 60.0, (await fleet.JobAsync("j")).State.RemainingGpuHours, 9);
+    }
 }

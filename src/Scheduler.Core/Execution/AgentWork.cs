@@ -16,16 +16,17 @@ public static class AgentWork
     /// process is still writing its results.
     /// </summary>
     /// <param name="job">The job as the site holds it.</param>
+    /// <param name="remainingGpuHours">Work left as the site has counted it so far.</param>
     /// <param name="workDone">Work done so far, in the workload's units.</param>
     /// <param name="workTotal">Total work, same units (at most 0: unknown, nothing credited until exit).</param>
     /// <param name="completed">The process exited with code 0.</param>
-    public static double CreditGpuHours(JobState job, double workDone, double workTotal, bool completed)
+    public static double CreditGpuHours(JobState job, double remainingGpuHours, double workDone, double workTotal, bool completed)
     {
-        if (completed) return job.RemainingGpuHours;
+        if (completed) return remainingGpuHours;
         if (!(workTotal > 0) || !double.IsFinite(workDone) || !double.IsFinite(workTotal)) return 0;
         var fraction = Math.Clamp(workDone / workTotal, 0, 1);
         var doneGpuHours = Math.Min(fraction * job.Spec.WorkGpuHours, job.Spec.WorkGpuHours * (1 - UnfinishedSliver));
-        var credited = job.Spec.WorkGpuHours - job.RemainingGpuHours;
+        var credited = job.Spec.WorkGpuHours - remainingGpuHours;
         return Math.Max(0, doneGpuHours - credited);
     }
 

@@ -11,6 +11,9 @@ using Scheduler.Core.Accounting;
 /// <param name="Ledger">Energy, cost and tokens of the job in this epoch at the site.</param>
 public readonly record struct EpochProgress(long Epoch, double RemainingGpuHours, EnergyLedger Ledger)
 {
+    /// <summary>Whether the count finishes the job's work (<see cref="JobLifecycle.Progress(JobState, EpochProgress, double, EnergyLedger)"/> counts dust as done).</summary>
+    public bool IsComplete => RemainingGpuHours <= 0;
+
     /// <summary>
     /// Whether this count of the same epoch is further along than <paramref name="other"/>: less work left, or as
     /// much and more energy drawn (a job can draw power in a step that does no work, e.g. an agent's job starting).

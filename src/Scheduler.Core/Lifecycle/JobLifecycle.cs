@@ -66,12 +66,36 @@ public static class JobLifecycle
     /// <summary>Records <paramref name="gpuHours"/> of work done; completes the job when nothing is left.</summary>
     public static JobState Progress(JobState job, double gpuHours, DateTimeOffset now)
     {
+        CheckProgress(job, gpuHours);
+        return WithRemaining(job, job.RemainingGpuHours - gpuHours, now);
+    }
+
+    /// <summary>
+    /// A site's count of the job's epoch after a step that did <paramref name="gpuHours"/> of work and drew
+    /// <paramref name="energy"/>: the same rule as <see cref="Progress(JobState, double, DateTimeOffset)"/>, on the count
+    /// alone, so that a site counting its jobs every step makes no new job each time. Crediting the count to the job
+    /// (<see cref="Credit"/>) gives the job <c>Progress</c> gives.
+    /// </summary>
+    /// <param name="count">The site's count so far of the job's current epoch.</param>
+    public static EpochProgress Progress(JobState job, EpochProgress count, double gpuHours, EnergyLedger energy)
+    {
+        CheckProgress(job, gpuHours);
+        if (count.Epoch != job.Epoch)
+            throw new ArgumentException($"count of epoch {count.Epoch} for job {job.Id} at epoch {job.Epoch}", nameof(count));
+        var remaining = count.RemainingGpuHours - gpuHours;
+        return new EpochProgress(job.Epoch, IsDone(remaining) ? 0 : remaining, count.Ledger + energy);
+    }
+
+    private static void CheckProgress(JobState job, double gpuHours)
+    {
         if (job.Status != JobStatus.Running)
             throw new InvalidJobTransitionException(job, "progress", $"only a running job makes progress; job is {job.Status}");
         if (!(gpuHours >= 0) || !double.IsFinite(gpuHours))
             throw new ArgumentOutOfRangeException(nameof(gpuHours), gpuHours, "must be >= 0 and finite");
-        return WithRemaining(job, job.RemainingGpuHours - gpuHours, now);
     }
+
+    /// <summary>Below a millionth of a GPU-second the job is done; avoids a step of dust from float rounding.</summary>
+    private static bool IsDone(double remainingGpuHours) => remainingGpuHours <= 1e-9;
 
     /// <summary>
     /// Credits a site's count of the job's current placement (<paramref name="report"/>) to the job and its ledger.
@@ -93,8 +117,7 @@ public static class JobLifecycle
     }
 
     private static JobState WithRemaining(JobState job, double remaining, DateTimeOffset now) =>
-        // Below a millionth of a GPU-second the job is done; avoids a step of dust from float rounding.
-        remaining <= 1e-9
+        IsDone(remaining)
             ? job with { RemainingGpuHours = 0, Status = JobStatus.Completed, LastTransitionAt = now }
             : job with { RemainingGpuHours = remaining };
 

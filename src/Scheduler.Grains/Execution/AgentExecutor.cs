@@ -55,13 +55,13 @@ public sealed class SiteAgentState
 /// </summary>
 internal sealed class AgentExecutor(SiteAgentState agent, TimeSpan reconnectGrace, Action commandsChanged) : ISiteExecutor
 {
-    public JobLoad Load(JobState job, double hours)
+    public JobLoad Load(JobState job, double remainingGpuHours, double hours)
     {
         // A job with nothing to run (the demo's, a replay's) is the clock's at any site: only workloads go to the agent.
-        if (job.Spec.Workload is null) return ClockExecutor.Instance.Load(job, hours);
+        if (job.Spec.Workload is null) return ClockExecutor.Instance.Load(job, remainingGpuHours, hours);
         if (!agent.Jobs.TryGetValue(job.Id, out var a) || a.Epoch != job.Epoch || a.Phase is AgentJobPhase.Starting)
             return new JobLoad(job.Id, job.Spec.Gpus, 0, job.Spec.TokensPerGpuHour, 0); // not running yet: no power, no work
-        var credit = AgentWork.CreditGpuHours(job, a.WorkDone, a.WorkTotal, a.Phase == AgentJobPhase.Completed);
+        var credit = AgentWork.CreditGpuHours(job, remainingGpuHours, a.WorkDone, a.WorkTotal, a.Phase == AgentJobPhase.Completed);
         return new JobLoad(job.Id, job.Spec.Gpus, 1, job.Spec.TokensPerGpuHour, credit, a.PowerKilowatts / 1000);
     }
 

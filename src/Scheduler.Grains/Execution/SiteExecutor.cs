@@ -13,7 +13,8 @@ using Scheduler.Core.Lifecycle;
 internal interface ISiteExecutor
 {
     /// <summary>A running job's load over a step of <paramref name="hours"/>, and the work to credit for it.</summary>
-    JobLoad Load(JobState job, double hours);
+    /// <param name="remainingGpuHours">The job's work left, as the site has counted it.</param>
+    JobLoad Load(JobState job, double remainingGpuHours, double hours);
 
     /// <summary>The job is bound here and may run now (placed, resumed, landed, or its checkpoint arrived).</summary>
     void Run(JobState job);
@@ -33,8 +34,8 @@ internal sealed class ClockExecutor : ISiteExecutor
 {
     public static ClockExecutor Instance { get; } = new();
 
-    public JobLoad Load(JobState job, double hours) =>
-        new(job.Id, job.Spec.Gpus, Math.Min(1, job.RemainingGpuHours / (job.Spec.Gpus * hours)), job.Spec.TokensPerGpuHour);
+    public JobLoad Load(JobState job, double remainingGpuHours, double hours) =>
+        new(job.Id, job.Spec.Gpus, Math.Min(1, remainingGpuHours / (job.Spec.Gpus * hours)), job.Spec.TokensPerGpuHour);
 
     public void Run(JobState job) { }
 
