@@ -29,7 +29,7 @@ public sealed class DispatcherGrainState
 }
 
 /// <summary>
-/// One region's dispatcher. Each tick: step every site, take their counts of their jobs' progress (into its own copy
+/// One region's dispatcher. Each tick: step every site, take their counts of their jobs' progress (kept beside its copy
 /// of each job; into the job records every <c>ProgressForwardInterval</c>), reconcile sites with the job records,
 /// then run the pure policy on a fresh snapshot and apply its decisions through the job grains. Between ticks
 /// (prompt dispatch), a new job, a site's supply rise or GPUs freed by a cancel run a round of starts at once on the
