@@ -311,9 +311,8 @@ public sealed partial class DispatcherGrain(
     /// </summary>
     private JobState Counted(JobState job, DateTimeOffset now)
     {
-        if (!_counts.TryGetValue(job.Id, out var count)) return job;
-        var counted = JobLifecycle.Credit(job, default, null, count.Count, now).Job;
-        return counted.Status == JobStatus.Completed ? job : counted;
+        if (!_counts.TryGetValue(job.Id, out var count) || count.Count.IsComplete) return job;
+        return JobLifecycle.Credit(job, default, null, count.Count, now).Job;
     }
 
     /// <summary>Gives a job's record the latest count of its progress.</summary>
