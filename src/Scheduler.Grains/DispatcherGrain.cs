@@ -1,8 +1,10 @@
 namespace Scheduler.Grains;
 
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,7 +56,11 @@ public sealed partial class DispatcherGrain(
     /// <summary>The prompt rounds' own policy instance: a dispatcher is not thread-safe, and they decide while a tick does.</summary>
     private Dispatcher _promptDispatcher = null!;
     private JobCatalog _catalog = null!;
-    private readonly Dictionary<string, JobState> _active = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The live jobs, each as its record last told it, with its site's latest count of its work (values: see
+    /// <see cref="TakeCount"/>).
+    /// </summary>
+    private readonly Dictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
     /// <summary>Waiting jobs no round has decided on since they began waiting (or since their decision was dropped).</summary>
     private readonly HashSet<string> _undecided = new(StringComparer.Ordinal);
@@ -65,16 +71,11 @@ public sealed partial class DispatcherGrain(
     private bool _capacityRose;
     /// <summary>When each job not yet placed reached the dispatcher (real time), for decision latency.</summary>
     private readonly Dictionary<string, DateTimeOffset> _arrivedAt = new(StringComparer.Ordinal);
-    /// <summary>GPUs held per site by the live jobs (running there, or arriving).</summary>
-    private readonly Dictionary<string, int> _heldGpus = new(StringComparer.Ordinal);
+    /// <summary>GPUs and jobs held per site by the live jobs (running there, or arriving).</summary>
+    private readonly Dictionary<string, SiteHold> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
-    /// <summary>
-    /// Each running job's latest count from its site (cumulative per epoch), and when its record last got one. Values,
-    /// not objects, and kept apart from <see cref="_active"/>: see <see cref="TakeCount"/>.
-    /// </summary>
-    private readonly Dictionary<string, (EpochProgress Count, DateTimeOffset ForwardedAt)> _counts = new(StringComparer.Ordinal);
 
     // Prompt dispatch.
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -105,7 +106,7 @@ public sealed partial class DispatcherGrain(
             await state.WriteStateAsync();
         }
         // The job grains hold the truth; reload every live job from them (the pages hold a live job as it was added).
-        var live = _catalog.Jobs.Where(s => !s.State.IsTerminal).Select(s => GrainFactory.GetGrain<IJobGrain>(s.State.Id).GetAsync()).ToList();
+        var live = _catalog.Jobs.Where(s => !s.State.IsTerminal).Select(s => GrainFactory.Get<IJobGrain>(s.State.Id).GetAsync()).ToList();
         foreach (var record in await Task.WhenAll(live))
             if (record is not null) Track(record);
         await _catalog.PersistAllAsync();
@@ -132,7 +133,7 @@ public sealed partial class DispatcherGrain(
     {
         var receivedAt = DateTimeOffset.UtcNow;
         var isNew = !_catalog.Contains(job.State.Id);
-        var freesGpus = job.State.IsTerminal && _active.TryGetValue(job.State.Id, out var before) && before.HoldsGpus;
+        var freesGpus = job.State.IsTerminal && _live.TryGetValue(job.State.Id, out var before) && before.Job.HoldsGpus;
         if (isNew || job.State.IsTerminal) Track(job);
         if (isNew && job.State.Status == JobStatus.Queued) _arrivedAt[job.State.Id] = receivedAt;
         await _catalog.PersistAsync(job.State.Id);
@@ -206,8 +207,8 @@ public sealed partial class DispatcherGrain(
         var now = clock.GetUtcNow();
         // The sites as the last tick left them, with the supply they have told of since.
         var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
-        var (seen, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
-        span?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, seen.Count);
+        var (roundJobs, seen, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
+        span?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
         await ApplyAsync(plan, seen, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
             _ => triggeredAt, new HashSet<string>(StringComparer.Ordinal));
         await RecordDeferralsAsync(plan.Deferrals, span, now);
@@ -223,7 +224,7 @@ public sealed partial class DispatcherGrain(
         var stepsStartedAt = DateTimeOffset.UtcNow;
         _startedDuringSteps = new Dictionary<string, string>(StringComparer.Ordinal);
         var tellSupplyRises = options.Value.PromptDispatch && _waiting.Count > 0;
-        var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.GetGrain<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
+        var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.Get<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
         foreach (var report in reports) metrics.SiteStepped(report.Status);
 
         // Each site's counts of its jobs' work (forwarded to the records when due); transfers that landed become running.
@@ -231,9 +232,9 @@ public sealed partial class DispatcherGrain(
         var sinceYield = 0;
         foreach (var report in reports)
         {
-            updates.AddRange(report.Landed.Select(id => GrainFactory.GetGrain<IJobGrain>(id).CompleteTransferAsync(now)));
+            updates.AddRange(report.Landed.Select(id => GrainFactory.Get<IJobGrain>(id).CompleteTransferAsync(now)));
             foreach (var count in report.Progress)
-                if (TakeCount(count, now)) updates.Add(ForwardAsync(count.JobId, now));
+                if (TakeCount(count, now)) updates.Add(ForwardAsync(count.JobId, count.Counted, now));
             // Jobs a site can no longer run (its agent is gone, or the process failed) go back to the queue or fail.
             if (report.Lost is { } lost)
                 updates.AddRange(lost.Select(l => LoseAsync(report.Status.Spec.Id, l, now)));
@@ -259,8 +260,8 @@ public sealed partial class DispatcherGrain(
         var changed = await changedSites;
         changed.UnionWith(startedDuringSteps.Values);
 
-        var (seen, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
-        tickSpan?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, seen.Count);
+        var (roundJobs, seen, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
+        tickSpan?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
         var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
         var applied = await ApplyAsync(plan, seen, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
 
@@ -271,9 +272,9 @@ public sealed partial class DispatcherGrain(
         // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
         // a decision touched are read again; the others are as their step reported them.
         var after = await Task.WhenAll(reports.Select(async r => changed.Contains(r.Status.Spec.Id)
-            ? await GrainFactory.GetGrain<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
+            ? await GrainFactory.Get<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
             : r.Status));
-        _lastTick = new TickReport(now, applied, _active.Count, after);
+        _lastTick = new TickReport(now, applied, _live.Count, after);
         _region = tick;
         // A rise told before the steps began is in the steps' reports already.
         foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
@@ -289,72 +290,101 @@ public sealed partial class DispatcherGrain(
     /// nothing (<see cref="JobLifecycle.Credit"/>).
     /// </summary>
     /// <remarks>
-    /// The count is kept as a value and applied to the job only where it is read (<see cref="Counted"/>). Writing a
-    /// counted copy of every running job into the live set each tick kept 10,000 new objects a tick alive until the
-    /// next, each referenced from an old dictionary: the young collections copied and scanned them (docs/performance.md).
+    /// The count is kept as a value beside the job and applied only where the job is read (<see cref="LiveJob.Counted"/>).
+    /// Writing a counted copy of every running job into the live set each tick kept 10,000 new objects a tick alive
+    /// until the next, each referenced from an old dictionary: the young collections copied and scanned them
+    /// (docs/performance.md).
     /// </remarks>
     private bool TakeCount(JobProgress count, DateTimeOffset now)
     {
+        ref var live = ref CollectionsMarshal.GetValueRefOrNullRef(_live, count.JobId);
+        if (Unsafe.IsNullRef(ref live)) return true; // not known here: the record judges
         var interval = options.Value.ProgressForwardInterval;
-        var first = !_counts.TryGetValue(count.JobId, out var known);
-        var due = first || now - known.ForwardedAt >= interval;
+        var first = live.Count is null;
+        var due = first || now - live.ForwardedAt >= interval;
         // After the first, each job at its own point of the interval: jobs placed (or reloaded) together spread out.
-        _counts[count.JobId] = (count.Counted, first ? now - interval * Random.Shared.NextDouble() : due ? now : known.ForwardedAt);
-        if (!_active.TryGetValue(count.JobId, out var job)) return true; // not known here: the record judges
+        live = live with { Count = count.Counted, ForwardedAt = first ? now - interval * Random.Shared.NextDouble() : due ? now : live.ForwardedAt };
         // One that completes the job goes to the record, and Track then ends the job here.
-        return due || (count.Counted.IsComplete && count.Counted.Epoch == job.Epoch);
+        return due || (count.Counted.IsComplete && count.Counted.Epoch == live.Job.Epoch);
     }
 
-    /// <summary>
-    /// The job as its site last counted it: what a round decides on and a reconcile restarts. A count that would
-    /// complete the job leaves it as it is: the job's record completes it, and <see cref="Track"/> then ends it here.
-    /// </summary>
-    private JobState Counted(JobState job, DateTimeOffset now)
-    {
-        if (!_counts.TryGetValue(job.Id, out var count) || count.Count.IsComplete) return job;
-        return JobLifecycle.Credit(job, default, null, count.Count, now).Job;
-    }
+    /// <summary>Gives a job's record a count of its progress.</summary>
+    private Task<JobRecord> ForwardAsync(string jobId, EpochProgress count, DateTimeOffset now) =>
+        GrainFactory.Get<IJobGrain>(jobId).RecordProgressAsync(new JobProgress(jobId, count), now);
 
-    /// <summary>Gives a job's record the latest count of its progress.</summary>
-    private Task<JobRecord> ForwardAsync(string jobId, DateTimeOffset now) =>
-        GrainFactory.GetGrain<IJobGrain>(jobId).RecordProgressAsync(new JobProgress(jobId, _counts[jobId].Count), now);
+    /// <summary>Gives a job's record the latest count of its progress, if its site has counted any.</summary>
+    private Task ForwardLatestAsync(string jobId, DateTimeOffset now) =>
+        _live.TryGetValue(jobId, out var live) && live.Count is { } count ? ForwardAsync(jobId, count, now) : Task.CompletedTask;
 
     /// <summary>A job its site can no longer run: its record first gets the work counted so far, then the loss.</summary>
     private async Task<JobRecord> LoseAsync(string siteId, LostJob lost, DateTimeOffset now)
     {
-        if (_counts.ContainsKey(lost.JobId)) await ForwardAsync(lost.JobId, now);
-        return await GrainFactory.GetGrain<IJobGrain>(lost.JobId).RecordLostAsync(siteId, lost, now);
+        await ForwardLatestAsync(lost.JobId, now);
+        return await GrainFactory.Get<IJobGrain>(lost.JobId).RecordLostAsync(siteId, lost, now);
     }
 
     /// <summary>
     /// Runs the policy on the sites given and the live jobs. The policy is pure and reads only the snapshot: a full round
-    /// runs off the grain's turn, so that creates and cancels (TrackAsync interleaves) are not held up behind its CPU
-    /// work. A starts-only round is given only the waiting jobs (<see cref="WaitingToDecide"/>), and the others as each
-    /// site's GPUs held (copying and walking 10,000 running jobs was 4.5 ms of a prompt round); while few jobs wait it
-    /// is too short to hand off.
+    /// runs off the grain's turn, so that creates and cancels (TrackAsync interleaves) and prompt rounds are not held up
+    /// behind its CPU work. On the turn it only copies the live jobs as they are (values, into a pooled array); the
+    /// jobs as counted are made off it. Making them on the turn held prompt decisions up for about 7 ms a tick at 10,000
+    /// jobs (docs/performance.md). A starts-only round is given only the waiting jobs (<see cref="WaitingToDecide"/>),
+    /// and the others as each site's GPUs held (copying and walking 10,000 running jobs was 4.5 ms of a prompt round);
+    /// while few jobs wait it is too short to hand off.
     /// </summary>
-    /// <returns>The plan, and the jobs as the policy saw them (for <see cref="StillHolds"/>).</returns>
-    private async Task<(IReadOnlyDictionary<string, JobState> Jobs, DispatchPlan Plan)> DecideAsync(Dispatcher dispatcher, DateTimeOffset now,
+    /// <returns>How many jobs the round saw, the decided ones as it saw them (for <see cref="StillHolds"/>), and the plan.</returns>
+    private async Task<(int Jobs, IReadOnlyDictionary<string, JobState> Seen, DispatchPlan Plan)> DecideAsync(Dispatcher dispatcher, DateTimeOffset now,
         IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
     {
         var full = scope == RoundScope.Full;
-        // A dictionary, so that finding a decided job in it later is one lookup; searching the snapshot's list instead
-        // took 4 ms per round at 10,000 jobs. Waiting jobs have no counts; running ones are taken as last counted.
-        var jobs = full
-            ? _active.ToDictionary(e => e.Key, e => Counted(e.Value, now), StringComparer.Ordinal)
-            : WaitingToDecide.ToDictionary(id => id, id => _active[id], StringComparer.Ordinal);
+        var siteSnapshots = sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours,
+            s.Forecast, s.Executor?.Available ?? true, full ? 0 : _held.GetValueOrDefault(s.Spec.Id).Gpus)).ToList();
+        if (!full)
+        {
+            // Waiting jobs have no counts.
+            var waiting = WaitingToDecide.Select(id => _live[id].Job).ToList();
+            StartRound();
+            var snapshot = new FleetSnapshot(now, siteSnapshots, links, waiting);
+            // A round over a few waiting jobs takes a fraction of a millisecond: handing it to the thread pool and back
+            // cost more than that whenever the tick's work filled the pool's queue.
+            var plan = waiting.Count <= InlineRoundJobs ? dispatcher.Decide(snapshot, scope) : await Task.Run(() => dispatcher.Decide(snapshot, scope));
+            return (waiting.Count, Decided(waiting, plan), plan);
+        }
+        var count = _live.Count;
+        var live = ArrayPool<LiveJob>.Shared.Rent(count);
+        _live.Values.CopyTo(live, 0);
+        StartRound();
+        try
+        {
+            return await Task.Run(() =>
+            {
+                var jobs = new List<JobState>(count);
+                for (var i = 0; i < count; i++) jobs.Add(live[i].Counted(now));
+                var plan = dispatcher.Decide(new FleetSnapshot(now, siteSnapshots, links, jobs), scope);
+                return (count, Decided(jobs, plan), plan);
+            });
+        }
+        finally
+        {
+            ArrayPool<LiveJob>.Shared.Return(live, clearArray: true);
+        }
+
         // In the same turn as the copy: whatever happens from here on is for the next round to see.
-        _capacityRose = false;
-        _undecided.Clear();
-        var snapshot = new FleetSnapshot(now,
-            sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours, s.Forecast,
-                s.Executor?.Available ?? true, full ? 0 : _heldGpus.GetValueOrDefault(s.Spec.Id))).ToList(),
-            links,
-            jobs.Values.ToList());
-        // A round over a few waiting jobs takes a fraction of a millisecond: handing it to the thread pool and back
-        // cost more than that whenever the tick's work filled the pool's queue.
-        if (!full && jobs.Count <= InlineRoundJobs) return (jobs, dispatcher.Decide(snapshot, scope));
-        return (jobs, await Task.Run(() => dispatcher.Decide(snapshot, scope)));
+        void StartRound()
+        {
+            _capacityRose = false;
+            _undecided.Clear();
+        }
+    }
+
+    /// <summary>The jobs a plan decides on, as its round saw them.</summary>
+    private static Dictionary<string, JobState> Decided(IReadOnlyList<JobState> jobs, DispatchPlan plan)
+    {
+        var decided = plan.Decisions.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
+        var seen = new Dictionary<string, JobState>(decided.Count, StringComparer.Ordinal);
+        foreach (var job in jobs)
+            if (decided.Contains(job.Id)) seen[job.Id] = job;
+        return seen;
     }
 
     /// <summary>
@@ -378,7 +408,7 @@ public sealed partial class DispatcherGrain(
     /// frees GPUs a later start may need, so it goes alone. One at a time, each a job record written, a tick that
     /// placed 35,000 queued jobs applied for 27.6 s and missed Orleans' 30 s response timeout.
     /// </remarks>
-    /// <param name="seen">The jobs as the round's policy saw them.</param>
+    /// <param name="seen">The decided jobs as the round's policy saw them.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
     private async Task<List<Decision>> ApplyAsync(DispatchPlan plan, IReadOnlyDictionary<string, JobState> seen, IReadOnlyDictionary<string, SiteStatus> sites,
         Activity? round, DateTimeOffset now, string trigger, Func<Decision, DateTimeOffset?> triggeredAt, HashSet<string> changedSites)
@@ -434,10 +464,11 @@ public sealed partial class DispatcherGrain(
     /// <param name="taking">GPUs at the decision's destination that starts applied alongside it are taking.</param>
     private bool StillHolds(Decision decision, JobState seen, IReadOnlyDictionary<string, SiteStatus> sites, int taking)
     {
-        if (!_active.TryGetValue(decision.JobId, out var now) || now.Status != seen.Status || now.Epoch != seen.Epoch) return false;
+        if (!_live.TryGetValue(decision.JobId, out var live) || live.Job.Status != seen.Status || live.Job.Epoch != seen.Epoch) return false;
+        var job = live.Job;
         // A pause frees GPUs, and a job staying where it holds them needs none more.
-        if (decision.Kind == DecisionKind.Pause || (now.HoldsGpus && now.SiteId == decision.ToSiteId)) return true;
-        return sites.TryGetValue(decision.ToSiteId, out var to) && _heldGpus.GetValueOrDefault(decision.ToSiteId) + taking + now.Spec.Gpus <= to.Spec.GpuCount;
+        if (decision.Kind == DecisionKind.Pause || (job.HoldsGpus && job.SiteId == decision.ToSiteId)) return true;
+        return sites.TryGetValue(decision.ToSiteId, out var to) && _held.GetValueOrDefault(decision.ToSiteId).Gpus + taking + job.Spec.Gpus <= to.Spec.GpuCount;
     }
 
     /// <returns>Whether the job took the decision.</returns>
@@ -446,7 +477,7 @@ public sealed partial class DispatcherGrain(
     {
         // A decision waits for its round's trigger and, for a job not yet placed, for the job: latency runs from the later.
         var since = Later(triggeredAt(decision), _arrivedAt.TryGetValue(decision.JobId, out var arrived) ? arrived : null);
-        var job = GrainFactory.GetGrain<IJobGrain>(decision.JobId);
+        var job = GrainFactory.Get<IJobGrain>(decision.JobId);
         if (decision.FromSiteId is { } from) changedSites.Add(from);
         changedSites.Add(decision.ToSiteId);
         var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
@@ -456,7 +487,7 @@ public sealed partial class DispatcherGrain(
         try
         {
             // A job that moves or pauses starts a new epoch: its record first takes the work counted in the old one.
-            if (decision.Kind is DecisionKind.Relocate or DecisionKind.Pause && _counts.ContainsKey(decision.JobId)) await ForwardAsync(decision.JobId, now);
+            if (decision.Kind is DecisionKind.Relocate or DecisionKind.Pause) await ForwardLatestAsync(decision.JobId, now);
             Track(await job.ApplyAsync(decision, cost, now));
             // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
             if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
@@ -494,7 +525,7 @@ public sealed partial class DispatcherGrain(
         if (span is null) return null;
         span.DisplayName = $"{SchedulerDiagnostics.DecisionSpan} {decision.Kind.ToString().ToLowerInvariant()}";
         span.SetTag(SchedulerDiagnostics.Tags.JobId, decision.JobId);
-        if (_active.TryGetValue(decision.JobId, out var job)) span.SetTag(SchedulerDiagnostics.Tags.Tenant, job.Spec.TenantId);
+        if (_live.TryGetValue(decision.JobId, out var live)) span.SetTag(SchedulerDiagnostics.Tags.Tenant, live.Job.Spec.TenantId);
         span.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
         span.SetTag(SchedulerDiagnostics.Tags.DecisionKind, decision.Kind.ToString().ToLowerInvariant());
         span.SetTag(SchedulerDiagnostics.Tags.Reason, decision.Reason);
@@ -586,7 +617,7 @@ public sealed partial class DispatcherGrain(
             span.SetTag(SchedulerDiagnostics.Tags.Reason, deferral.Reason);
             span.SetTag(SchedulerDiagnostics.Tags.Detail, detail);
         }
-        Track(await GrainFactory.GetGrain<IJobGrain>(deferral.JobId).RecordDeferralAsync(deferral.Reason, detail, now));
+        Track(await GrainFactory.Get<IJobGrain>(deferral.JobId).RecordDeferralAsync(deferral.Reason, detail, now));
     }
 
     /// <summary>
@@ -595,6 +626,28 @@ public sealed partial class DispatcherGrain(
     /// for its own commit.
     /// </summary>
     private const int ApplyWave = 64;
+
+    /// <summary>
+    /// A live job as its record last told it, its site's latest count of its work (cumulative per epoch; none while it
+    /// holds no GPUs), and when its record last got a count. A value: a count changes no object (see <see cref="TakeCount"/>).
+    /// </summary>
+    private readonly record struct LiveJob(JobState Job, EpochProgress? Count, DateTimeOffset ForwardedAt)
+    {
+        /// <summary>
+        /// The job as its site last counted it: what a round decides on and a reconcile restarts. A count that would
+        /// complete the job leaves it as it is: the job's record completes it, and <see cref="Track"/> then ends it here.
+        /// </summary>
+        public JobState Counted(DateTimeOffset now) =>
+            Count is { IsComplete: false } count ? JobLifecycle.Credit(Job, default, null, count, now).Job : Job;
+    }
+
+    /// <summary>What the live jobs bound to a site hold there: GPUs, and how many jobs.</summary>
+    private readonly record struct SiteHold(int Gpus, int Jobs)
+    {
+        public SiteHold More(int gpus) => new(Gpus + gpus, Jobs + 1);
+
+        public SiteHold Less(int gpus) => new(Gpus - gpus, Jobs - 1);
+    }
 
     /// <summary>
     /// Jobs the tick handles in one stretch before it lets prompt rounds and creates in: the grain runs one piece of work
@@ -638,21 +691,23 @@ public sealed partial class DispatcherGrain(
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
-        var boundBySite = _active.Values.Where(j => j.HoldsGpus).ToLookup(j => j.SiteId!, StringComparer.Ordinal);
+        ILookup<string, LiveJob>? boundBySite = null;
         foreach (var site in sites)
         {
-            var grain = GrainFactory.GetGrain<ISiteGrain>(site.Spec.Id);
+            if (Agrees(site)) continue;
+            boundBySite ??= _live.Values.Where(l => l.Job.HoldsGpus).ToLookup(l => l.Job.SiteId!, StringComparer.Ordinal);
+            var grain = GrainFactory.Get<ISiteGrain>(site.Spec.Id);
             var before = commands.Count;
             var held = site.Jobs.ToDictionary(a => a.Job.Id, StringComparer.Ordinal);
             foreach (var a in site.Jobs)
             {
-                var owner = _active.GetValueOrDefault(a.Job.Id);
+                var owner = _live.TryGetValue(a.Job.Id, out var live) ? live.Job : null;
                 var known = _catalog.Contains(a.Job.Id);
                 if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
-            foreach (var job in boundBySite[site.Spec.Id].Where(j => !held.ContainsKey(j.Id) && !startedDuringSteps.ContainsKey(j.Id)))
-                commands.Add(grain.StartJobAsync(new JobAssignment(Counted(job, now), job.TransferEndsAt)));
+            foreach (var live in boundBySite[site.Spec.Id].Where(l => !held.ContainsKey(l.Job.Id) && !startedDuringSteps.ContainsKey(l.Job.Id)))
+                commands.Add(grain.StartJobAsync(new JobAssignment(live.Counted(now), live.Job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
         if (commands.Count == 0) return commanded;
@@ -660,6 +715,19 @@ public sealed partial class DispatcherGrain(
         try { await Task.WhenAll(commands); }
         catch (Exception ex) when (ex is StaleEpochException or InvalidOperationException) { LogDecisionRefused(DecisionKind.Place, "reconcile", ex.Message); }
         return commanded;
+    }
+
+    /// <summary>
+    /// Whether a site runs exactly the jobs bound to it here: each job it runs is bound to it, and it runs as many as are.
+    /// One lookup per job; the full comparison in <see cref="ReconcileAsync"/>, five per job, took about 10 ms of the
+    /// dispatcher's turn per tick at 10,000 jobs, and prompt decisions waited behind it (docs/performance.md).
+    /// </summary>
+    private bool Agrees(SiteStatus site)
+    {
+        if (site.Jobs.Count != _held.GetValueOrDefault(site.Spec.Id).Jobs) return false;
+        foreach (var a in site.Jobs)
+            if (!_live.TryGetValue(a.Job.Id, out var owner) || !owner.Job.HoldsGpus || owner.Job.SiteId != site.Spec.Id) return false;
+        return true;
     }
 
     /// <summary>
@@ -672,12 +740,12 @@ public sealed partial class DispatcherGrain(
         var job = record.State;
         var known = _catalog.Find(job.Id);
         if (known is not null && known.State.IsTerminal && !job.IsTerminal) return;
-        if (_active.TryGetValue(job.Id, out var before) && before.HoldsGpus)
+        if (_live.TryGetValue(job.Id, out var before) && before.Job.HoldsGpus)
         {
-            _heldGpus[before.SiteId!] -= before.Spec.Gpus;
-            if (!(job.HoldsGpus && job.SiteId == before.SiteId)) _capacityRose = true;
+            _held[before.Job.SiteId!] = _held[before.Job.SiteId!].Less(before.Job.Spec.Gpus);
+            if (!(job.HoldsGpus && job.SiteId == before.Job.SiteId)) _capacityRose = true;
         }
-        if (!job.IsTerminal && job.HoldsGpus) _heldGpus[job.SiteId!] = _heldGpus.GetValueOrDefault(job.SiteId!) + job.Spec.Gpus;
+        if (!job.IsTerminal && job.HoldsGpus) _held[job.SiteId!] = _held.GetValueOrDefault(job.SiteId!).More(job.Spec.Gpus);
         var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
         if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
         if (job.Status is JobStatus.Queued or JobStatus.Paused)
@@ -691,15 +759,16 @@ public sealed partial class DispatcherGrain(
             _lastDeferral.Remove(job.Id);
         }
         if (job.Status != JobStatus.Queued) _arrivedAt.Remove(job.Id);
-        if (!job.HoldsGpus) _counts.Remove(job.Id);
         if (job.IsTerminal)
         {
-            _active.Remove(job.Id);
+            _live.Remove(job.Id);
             _traceParents.Remove(job.Id);
         }
         else
         {
-            _active[job.Id] = job;
+            // A job that holds no GPUs has no count; one that does keeps its count (a count of an older epoch is then
+            // ignored where it is applied).
+            _live[job.Id] = job.HoldsGpus ? before with { Job = job } : new LiveJob(job, null, default);
             if (record.TraceParent is { } traceParent) _traceParents[job.Id] = traceParent;
         }
     }

@@ -22,7 +22,7 @@ public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<Fleet
     {
         var errors = site.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(site));
-        await GrainFactory.GetGrain<ISiteGrain>(site.Id).ConfigureAsync(site);
+        await GrainFactory.Get<ISiteGrain>(site.Id).ConfigureAsync(site);
         state.State.Sites[site.Id] = site;
         _config = null;
         await state.WriteStateAsync();
@@ -33,7 +33,7 @@ public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<Fleet
         var errors = plant.Validate().ToList();
         if (!state.State.Sites.ContainsKey(plant.SiteId)) errors.Add($"site_id: no site '{plant.SiteId}'");
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(plant));
-        await GrainFactory.GetGrain<IPlantGrain>(plant.Id).ConfigureAsync(plant);
+        await GrainFactory.Get<IPlantGrain>(plant.Id).ConfigureAsync(plant);
         state.State.Plants[plant.Id] = plant;
         _config = null;
         await state.WriteStateAsync();
@@ -61,7 +61,7 @@ public sealed class FleetGrain([PersistentState("fleet")] IPersistentState<Fleet
     public async Task<IReadOnlyList<TickReport>> TickAsync(DateTimeOffset now)
     {
         var regions = state.State.Sites.Values.GroupBy(s => s.Region, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal);
-        return await Task.WhenAll(regions.Select(r => GrainFactory.GetGrain<IDispatcherGrain>(r.Key).TickAsync(
+        return await Task.WhenAll(regions.Select(r => GrainFactory.Get<IDispatcherGrain>(r.Key).TickAsync(
             new RegionTick(now, r.Select(s => s.Id).Order(StringComparer.Ordinal).ToList(),
                 state.State.Links.Where(l => r.Any(s => s.Id == l.SiteA) && r.Any(s => s.Id == l.SiteB)).ToList()))));
     }

@@ -81,13 +81,13 @@ public sealed class JobGrain(
         // Then the sites: the old one lets go first, so the job is never bound to two. A pause or a move keeps the
         // job's state: where an agent runs it, that is a checkpoint, which the job's next start then waits for.
         if (before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus)
-            && await GrainFactory.GetGrain<ISiteGrain>(old).CheckpointJobAsync(after.Id, after.Epoch))
+            && await GrainFactory.Get<ISiteGrain>(old).CheckpointJobAsync(after.Id, after.Epoch))
         {
             after = JobLifecycle.AwaitCheckpoint(Record.State);
             await SaveAsync(Record with { State = after }, now, notify: false);
         }
         if (after.HoldsGpus)
-            await GrainFactory.GetGrain<ISiteGrain>(after.SiteId!).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
+            await GrainFactory.Get<ISiteGrain>(after.SiteId!).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
         return Record;
     }
 
@@ -133,7 +133,7 @@ public sealed class JobGrain(
             string.IsNullOrEmpty(reference) ? "checkpoint-failed" : "checkpoint-written", detail), now);
         // The site the job is bound to now may have been waiting for this checkpoint to start it.
         if (after.HoldsGpus && after.SiteId is { } site)
-            await GrainFactory.GetGrain<ISiteGrain>(site).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
+            await GrainFactory.Get<ISiteGrain>(site).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
         return Record;
     }
 
@@ -169,7 +169,7 @@ public sealed class JobGrain(
         var after = JobLifecycle.Cancel(before, now);
         await SaveAsync(Append(record with { State = after }, now, "cancelled", before.SiteId, null, "cancelled", reason), now);
         if (before.HoldsGpus && before.SiteId is { } site)
-            await GrainFactory.GetGrain<ISiteGrain>(site).StopJobAsync(after.Id, after.Epoch);
+            await GrainFactory.Get<ISiteGrain>(site).StopJobAsync(after.Id, after.Epoch);
         return Record;
     }
 

@@ -34,7 +34,7 @@ public sealed class PlantGrain(
         if (s.Spec is { } old && old.SiteId != spec.SiteId)
         {
             // A plant that changes site stops feeding the old one.
-            await GrainFactory.GetGrain<ISiteGrain>(old.SiteId).UpdatePlantOutputAsync(
+            await GrainFactory.Get<ISiteGrain>(old.SiteId).UpdatePlantOutputAsync(
                 new PlantOutput(spec.Id, s.LastSampleAt ?? clock.GetUtcNow(), 0, 0, spec.GreenPriceCnyPerKilowattHour, null, []));
         }
         s.Spec = spec;

@@ -158,7 +158,7 @@ public sealed class SiteGrain(
             return;
         }
         _supplyLowSinceTold = supply;
-        GrainFactory.GetGrain<IDispatcherGrain>(spec.Region).SupplyRoseAsync(new SiteSupplyRise(spec.Id, supply, receivedAt)).Ignore();
+        GrainFactory.Get<IDispatcherGrain>(spec.Region).SupplyRoseAsync(new SiteSupplyRise(spec.Id, supply, receivedAt)).Ignore();
     }
 
     public async Task<SiteStepReport> StepAsync(DateTimeOffset now, bool tellSupplyRises = false)

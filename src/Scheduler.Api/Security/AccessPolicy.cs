@@ -97,7 +97,7 @@ public sealed class AccessPolicy(IGrainFactory grains)
     private async ValueTask OwnJobAsync(CallerIdentity caller, string id, string verb, CancellationToken cancellation)
     {
         if (!Services.RequestValidation.IsId(id)) return;
-        var record = await grains.GetGrain<IJobGrain>(id).GetAsync().WaitAsync(cancellation);
+        var record = await grains.Get<IJobGrain>(id).GetAsync().WaitAsync(cancellation);
         if (record is not null && record.State.Spec.TenantId != caller.Tenant)
             throw Denied($"{caller} may not {verb} job '{id}': it belongs to another tenant");
     }

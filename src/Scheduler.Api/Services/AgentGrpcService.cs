@@ -35,11 +35,11 @@ internal sealed partial class AgentGrpcService(IGrainFactory grains, SchedulerCl
             check.Id(hello.Running[i].JobId, $"hello.running[{i}].job_id").Check(hello.Running[i].Epoch >= 0, $"hello.running[{i}].epoch", "must be >= 0");
         check.ThrowIfInvalid();
         AccessPolicy.AuthorizeAgentSite(caller, hello.Site);
-        var fleet = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(cancellation);
+        var fleet = await grains.Get<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(cancellation);
         if (fleet.Sites.All(s => s.Id != hello.Site)) throw new RpcException(new Status(StatusCode.NotFound, $"no site '{hello.Site}'"));
 
         var siteId = hello.Site;
-        var site = grains.GetGrain<ISiteGrain>(siteId);
+        var site = grains.Get<ISiteGrain>(siteId);
         var session = await site.AttachAgentAsync(new Grains.AgentHello(hello.AgentId, hello.Running.Select(r => new AgentRunningJob(r.JobId, r.Epoch)).ToList()));
         LogAttached(siteId, hello.AgentId, caller.Principal, hello.Running.Count);
         try
@@ -100,7 +100,7 @@ internal sealed partial class AgentGrpcService(IGrainFactory grains, SchedulerCl
             var accepted = await site.ReportAgentAsync(session, report);
             if (!accepted) { LogStaleReport(siteId, report.Kind, report.JobId, report.Epoch); continue; }
             if (report.Kind == AgentReportKind.Checkpointed)
-                await grains.GetGrain<IJobGrain>(report.JobId).RecordCheckpointAsync(siteId, report.CheckpointReference, report.CheckpointBytes, report.Epoch, clock.GetUtcNow());
+                await grains.Get<IJobGrain>(report.JobId).RecordCheckpointAsync(siteId, report.CheckpointReference, report.CheckpointBytes, report.Epoch, clock.GetUtcNow());
         }
     }
 

@@ -9,7 +9,7 @@ using SiteStatus = Scheduler.Api.V1.SiteStatus;
 /// <summary>Operators configure sites, plants and links, and read the live power balance and the energy ledger.</summary>
 internal sealed class FleetGrpcService(IGrainFactory grains, SchedulerClock clock) : FleetService.FleetServiceBase
 {
-    private IFleetGrain Fleet => grains.GetGrain<IFleetGrain>(IFleetGrain.Key);
+    private IFleetGrain Fleet => grains.Get<IFleetGrain>(IFleetGrain.Key);
 
     public override async Task<Site> UpsertSite(UpsertSiteRequest request, ServerCallContext context)
     {
@@ -33,7 +33,7 @@ internal sealed class FleetGrpcService(IGrainFactory grains, SchedulerClock cloc
         new RequestValidation().Id(request.Id, "id").ThrowIfInvalid();
         var config = await Fleet.GetConfigAsync().WaitAsync(context.CancellationToken);
         if (config.Sites.All(s => s.Id != request.Id)) throw new RpcException(new Status(StatusCode.NotFound, $"no site '{request.Id}'"));
-        var status = await grains.GetGrain<ISiteGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
+        var status = await grains.Get<ISiteGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no site '{request.Id}'"));
         return status.ToProto(clock.GetUtcNow());
     }
@@ -78,7 +78,7 @@ internal sealed class FleetGrpcService(IGrainFactory grains, SchedulerClock cloc
     public override async Task<V1.Fleet> GetFleet(GetFleetRequest request, ServerCallContext context)
     {
         var config = await Fleet.GetConfigAsync().WaitAsync(context.CancellationToken);
-        var statuses = await Task.WhenAll(config.Sites.Select(s => grains.GetGrain<ISiteGrain>(s.Id).GetAsync())).WaitAsync(context.CancellationToken);
+        var statuses = await Task.WhenAll(config.Sites.Select(s => grains.Get<ISiteGrain>(s.Id).GetAsync())).WaitAsync(context.CancellationToken);
         var now = clock.GetUtcNow();
         return new V1.Fleet
         {
@@ -93,9 +93,9 @@ internal sealed class FleetGrpcService(IGrainFactory grains, SchedulerClock cloc
     {
         var config = await Fleet.GetConfigAsync().WaitAsync(context.CancellationToken);
         var regions = config.Sites.Select(s => s.Region).Distinct().Order(StringComparer.Ordinal);
-        var jobs = (await Task.WhenAll(regions.Select(r => grains.GetGrain<IDispatcherGrain>(r).GetSummariesAsync())).WaitAsync(context.CancellationToken))
+        var jobs = (await Task.WhenAll(regions.Select(r => grains.Get<IDispatcherGrain>(r).GetSummariesAsync())).WaitAsync(context.CancellationToken))
             .SelectMany(x => x).ToList();
-        var sites = (await Task.WhenAll(config.Sites.Select(s => grains.GetGrain<ISiteGrain>(s.Id).GetAsync())).WaitAsync(context.CancellationToken))
+        var sites = (await Task.WhenAll(config.Sites.Select(s => grains.Get<ISiteGrain>(s.Id).GetAsync())).WaitAsync(context.CancellationToken))
             .OfType<Grains.SiteStatus>().ToList();
 
         static EnergyLine Line(string key, EnergyLedger l) => new() { Key = key, Ledger = l.ToProto() };

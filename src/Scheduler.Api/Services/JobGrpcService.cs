@@ -84,7 +84,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
     public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
     {
         new RequestValidation().Id(request.Id, "id").ThrowIfInvalid();
-        var record = await grains.GetGrain<IJobGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
+        var record = await grains.Get<IJobGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
         return record.ToProto(withHistory: true);
     }
@@ -100,7 +100,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
         check.ThrowIfInvalid();
 
         var size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
-        var fleet = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(context.CancellationToken);
+        var fleet = await grains.Get<IFleetGrain>(IFleetGrain.Key).GetConfigAsync().WaitAsync(context.CancellationToken);
         var regions = fleet.Sites.Select(s => s.Region).Distinct().Order(StringComparer.Ordinal).ToList();
         var response = new ListJobsResponse();
         var total = 0;
@@ -108,7 +108,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
         {
             // Regions before the token's are only counted; from it on, pages fill until the page is full.
             var room = r < regionIndex ? 0 : size - response.Jobs.Count;
-            var page = await grains.GetGrain<IDispatcherGrain>(regions[r]).ListJobsAsync(
+            var page = await grains.Get<IDispatcherGrain>(regions[r]).ListJobsAsync(
                 new(request.Tenant.NullIfEmpty(), request.State.ToModel(), request.Site.NullIfEmpty(), room, r == regionIndex ? offset : 0))
                 .WaitAsync(context.CancellationToken);
             total += page.Total;
@@ -124,17 +124,17 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
     public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
     {
         new RequestValidation().Id(request.Id, "id").Check(request.Reason.Length <= 512, "reason", "at most 512 characters").ThrowIfInvalid();
-        var job = grains.GetGrain<IJobGrain>(request.Id);
+        var job = grains.Get<IJobGrain>(request.Id);
         if (await job.GetAsync().WaitAsync(context.CancellationToken) is null) throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
         var record = await job.CancelAsync(clock.GetUtcNow(), request.Reason.Length > 0 ? request.Reason : "cancelled by tenant").WaitAsync(context.CancellationToken);
-        await grains.GetGrain<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
+        await grains.Get<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
         return record.ToProto(withHistory: false);
     }
 
     public override async Task<JobExplanation> ExplainJob(ExplainJobRequest request, ServerCallContext context)
     {
         new RequestValidation().Id(request.Id, "id").ThrowIfInvalid();
-        var record = await grains.GetGrain<IJobGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
+        var record = await grains.Get<IJobGrain>(request.Id).GetAsync().WaitAsync(context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
         var traceId = record.TraceParent is { } p && System.Diagnostics.ActivityContext.TryParse(p, null, out var c) ? c.TraceId.ToHexString() : "";
         return new JobExplanation
@@ -147,7 +147,7 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responseStream, ServerCallContext context)
     {
         new RequestValidation().Id(request.Id, "id").Check(request.AfterSequence >= 0, "after_sequence", "must be >= 0").ThrowIfInvalid();
-        var job = grains.GetGrain<IJobGrain>(request.Id);
+        var job = grains.Get<IJobGrain>(request.Id);
         if (await job.GetAsync().WaitAsync(context.CancellationToken) is null) throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
         var sequence = request.AfterSequence;
         // A watch ends with OK only when its job has ended. A server that stops (a gateway restarting, a silo scaled in)

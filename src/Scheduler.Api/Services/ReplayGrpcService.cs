@@ -21,7 +21,7 @@ internal sealed class ReplayGrpcService(IGrainFactory grains, SchedulerClock clo
         new RequestValidation().Id(request.Region, "region")
             .Check(PolicyOptions.PolicyNames.Contains(request.Policy), "policy", $"must be one of {string.Join(", ", PolicyOptions.PolicyNames)}")
             .ThrowIfInvalid();
-        var dispatcher = grains.GetGrain<IDispatcherGrain>(request.Region);
+        var dispatcher = grains.Get<IDispatcherGrain>(request.Region);
         await dispatcher.SetPolicyAsync(request.Policy).WaitAsync(context.CancellationToken);
         return new SetRegionPolicyResponse { Region = request.Region, Policy = await dispatcher.GetPolicyAsync() };
     }
@@ -40,7 +40,7 @@ internal sealed class ReplayGrpcService(IGrainFactory grains, SchedulerClock clo
     public override async Task<TickResponse> Tick(TickRequest request, ServerCallContext context)
     {
         var now = RequireReplayMode().GetUtcNow();
-        var reports = await grains.GetGrain<IFleetGrain>(IFleetGrain.Key).TickAsync(now).WaitAsync(context.CancellationToken);
+        var reports = await grains.Get<IFleetGrain>(IFleetGrain.Key).TickAsync(now).WaitAsync(context.CancellationToken);
         var response = new TickResponse
         {
             Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(now),

@@ -28,7 +28,7 @@ public sealed partial class FleetClock(IGrainFactory grains, SchedulerClock cloc
     {
         if (!options.Value.AutoTick) return;
         using var timer = new PeriodicTimer(options.Value.TickInterval);
-        var fleet = grains.GetGrain<IFleetGrain>(IFleetGrain.Key);
+        var fleet = grains.Get<IFleetGrain>(IFleetGrain.Key);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -17,7 +17,7 @@ internal sealed class FleetBootstrap(IGrainFactory grains, ILogger<FleetBootstra
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var fleet = grains.GetGrain<IFleetGrain>(IFleetGrain.Key);
+        var fleet = grains.Get<IFleetGrain>(IFleetGrain.Key);
         if ((await fleet.GetConfigAsync()).Sites.Count > 0) return;
         foreach (var site in InnerMongoliaFleet.Sites) await fleet.UpsertSiteAsync(site);
         foreach (var plant in InnerMongoliaFleet.Plants) await fleet.UpsertPlantAsync(plant);
