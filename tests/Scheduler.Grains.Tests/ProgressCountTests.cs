@@ -1,6 +1,7 @@
 namespace Scheduler.Grains.Tests;
 
 using Scheduler.Core.Lifecycle;
+using Scheduler.Core.Policy;
 
 /// <summary>
 /// Sites report each job's progress as a count so far in its epoch (cumulative). So a site writes its step state
@@ -40,6 +41,26 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
         Assert.Equal(JobStatus.Running, job.State.Status);
         Assert.Equal(1000 - 100 * 3 / 60.0, job.State.RemainingGpuHours, 9); // three steps of work, not five
         Assert.Equal(100 * 3 / 60.0 / 1000, job.Ledger.ComputeMegawattHours, 9); // 1 kW per GPU
+    }
+
+    [Fact]
+    public async Task ACountThatCompletesAJob_FreesItsGpus_ForTheSameTicksRound()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("only", gpus: 100);
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(site, 5);
+        await fleet.SubmitAsync(fleet.Job("a", gpus: 100, workGpuHours: 2.5)); // done within the second step
+        await fleet.TickAsync(Step); // placed
+        await fleet.SubmitAsync(fleet.Job("b", gpus: 100)); // no GPUs free: it waits
+        await fleet.TickAsync(Step);
+        Assert.Equal(JobStatus.Queued, (await fleet.JobAsync("b")).State.Status);
+
+        var tick = await fleet.TickAsync(Step);
+
+        Assert.Equal(JobStatus.Completed, (await fleet.JobAsync("a")).State.Status);
+        Assert.Contains(tick.Decisions, d => d.JobId == fleet.Id("b") && d.Kind == DecisionKind.Place);
+        Assert.Equal([site], await fleet.SitesHoldingAsync(fleet.Id("b")));
     }
 
     [Fact]
