@@ -725,7 +725,7 @@ public sealed partial class DispatcherGrain(
 
     /// <summary>
     /// Whether a site runs exactly the jobs bound to it here: each job it runs is bound to it, and it runs as many as are.
-    /// One lookup per job; the full comparison in <see cref="ReconcileAsync"/>, five per job, took about 10 ms of the
+    /// One lookup per job; the full comparison in <see cref="ReconcileAsync"/>, several per job, took about 10 ms of the
     /// dispatcher's turn per tick at 10,000 jobs, and prompt decisions waited behind it (docs/performance.md).
     /// </summary>
     private bool Agrees(SiteStatus site)
