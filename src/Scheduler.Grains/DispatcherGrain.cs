@@ -709,7 +709,7 @@ public sealed partial class DispatcherGrain(
             {
                 var owner = _live.TryGetValue(a.Job.Id, out var live) ? live.Job : null;
                 var known = _catalog.Contains(a.Job.Id);
-                if (known && (owner is null || !owner.HoldsGpus || owner.SiteId != site.Spec.Id))
+                if (known && !IsBoundTo(owner, site.Spec.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
             foreach (var live in boundBySite[site.Spec.Id].Where(l => !held.ContainsKey(l.Job.Id) && !startedDuringSteps.ContainsKey(l.Job.Id)))
@@ -732,9 +732,12 @@ public sealed partial class DispatcherGrain(
     {
         if (site.Jobs.Count != _held.GetValueOrDefault(site.Spec.Id).Jobs) return false;
         foreach (var a in site.Jobs)
-            if (!_live.TryGetValue(a.Job.Id, out var owner) || !owner.Job.HoldsGpus || owner.Job.SiteId != site.Spec.Id) return false;
+            if (!_live.TryGetValue(a.Job.Id, out var owner) || !IsBoundTo(owner.Job, site.Spec.Id)) return false;
         return true;
     }
+
+    /// <summary>Whether the job holds GPUs at the site, as its record says.</summary>
+    private static bool IsBoundTo(JobState? job, string siteId) => job is { HoldsGpus: true } && job.SiteId == siteId;
 
     /// <summary>
     /// Takes a job's record into the catalogue and the live set. A job that has ended stays ended: creates and cancels
