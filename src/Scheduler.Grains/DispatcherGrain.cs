@@ -232,45 +232,53 @@ public sealed partial class DispatcherGrain(
         var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.Get<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
         foreach (var report in reports) metrics.SiteStepped(report.Status);
 
-        // Each site's counts of its jobs' work (forwarded to the records when due); transfers that landed become running.
+        // What this tick's round must see goes to the records before it: transfers that landed (now running), counts that
+        // complete a job (its GPUs are free), jobs a site can no longer run. The other due counts only bring records'
+        // progress up to date, which the dispatcher already keeps beside its copies: they go after the decisions.
         var updates = new List<Task<JobRecord>>();
-        var sinceYield = 0;
+        var afterDecisions = new List<JobProgress>();
+        var slices = new TurnSlices();
         foreach (var report in reports)
         {
             updates.AddRange(report.Landed.Select(id => GrainFactory.Get<IJobGrain>(id).CompleteTransferAsync(now)));
             foreach (var count in report.Progress)
-                if (TakeCount(count, now)) updates.Add(ForwardAsync(count.JobId, count.Counted, now));
+                switch (TakeCount(count, now))
+                {
+                    case CountForward.BeforeDecisions: updates.Add(ForwardAsync(count.JobId, count.Counted, now)); break;
+                    case CountForward.AfterDecisions: afterDecisions.Add(count); break;
+                }
             // Jobs a site can no longer run (its agent is gone, or the process failed) go back to the queue or fail.
             if (report.Lost is { } lost)
                 updates.AddRange(lost.Select(l => LoseAsync(report.Status.Spec.Id, l, now)));
-            sinceYield += report.Progress.Count;
-            if (sinceYield >= YieldEvery)
-            {
-                sinceYield = 0;
-                await Task.Yield();
-            }
+            await slices.YieldIfDueAsync();
         }
-        var records = await Task.WhenAll(updates);
-        for (var i = 0; i < records.Length; i++)
-        {
-            Track(records[i]);
-            if (i % YieldEvery == YieldEvery - 1) await Task.Yield();
-        }
+        await TrackAllAsync(updates);
 
         var statuses = reports.Select(r => r.Status).ToList();
-        // Reconcile decides what to send at once (no await before), so a prompt round after that cannot confuse it.
+        // The round copies the live jobs before its first await and decides off the turn while reconcile compares the
+        // sites with the records on it: reconcile changes no record, so neither waits for the other. Reconcile also
+        // decides what to send at once (no await before), so a prompt round after that cannot confuse it.
         var startedDuringSteps = _startedDuringSteps;
+        var round = DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
         var changedSites = ReconcileAsync(statuses, startedDuringSteps, now);
         _startedDuringSteps = null;
         var changed = await changedSites;
         changed.UnionWith(startedDuringSteps.Values);
-
-        var (roundJobs, seen, plan) = await DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
+        var (roundJobs, seen, plan) = await round;
         tickSpan?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
         var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
         var applied = await ApplyAsync(plan, seen, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
 
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
+        // A count of a job the decisions moved or paused is of its old epoch, and its record ignores it.
+        var forwards = new List<Task<JobRecord>>(afterDecisions.Count);
+        slices = new TurnSlices();
+        foreach (var count in afterDecisions)
+        {
+            forwards.Add(ForwardAsync(count.JobId, count.Counted, now));
+            await slices.YieldIfDueAsync();
+        }
+        await TrackAllAsync(forwards);
         metrics.JobsCounted(region, _catalog.Jobs.Select(s => s.State.Status));
         // Only the pages of jobs that ended this tick (and of jobs created meanwhile, already being written).
         await _catalog.PersistAllAsync();
@@ -288,11 +296,12 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// Takes a site's count of a job's progress, and says whether the job's record is due for it: the first count of a
-    /// job, one that completes it, and then one at the job's own point of each <c>ProgressForwardInterval</c>.
-    /// Forwarding every count to every job grain each tick made a tick 10,000 grain calls at the scale of the
-    /// performance issue, and prompt rounds waited behind them. Counts are cumulative, so a record that skips some loses
-    /// nothing (<see cref="JobLifecycle.Credit"/>).
+    /// Takes a site's count of a job's progress, and says whether and when in the tick the job's record is due for it:
+    /// one that completes the job before the round's decisions (its GPUs are free); the others when due
+    /// (<see cref="ForwardSchedule"/>), after them. Forwarding every count to every
+    /// job grain each tick made a tick 10,000 grain calls at the scale of the performance issue, and prompt rounds
+    /// waited behind them. Counts are cumulative, so a record that skips some loses nothing
+    /// (<see cref="JobLifecycle.Credit"/>).
     /// </summary>
     /// <remarks>
     /// The count is kept as a value beside the job and applied only where the job is read (<see cref="LiveJob.Counted"/>).
@@ -300,17 +309,54 @@ public sealed partial class DispatcherGrain(
     /// until the next, each referenced from an old dictionary: the young collections copied and scanned them
     /// (docs/performance.md).
     /// </remarks>
-    private bool TakeCount(JobProgress count, DateTimeOffset now)
+    private CountForward TakeCount(JobProgress count, DateTimeOffset now)
     {
         ref var live = ref CollectionsMarshal.GetValueRefOrNullRef(_live, count.JobId);
-        if (Unsafe.IsNullRef(ref live)) return true; // not known here: the record judges
+        if (Unsafe.IsNullRef(ref live)) return CountForward.BeforeDecisions; // not known here: the record judges
         var interval = options.Value.ProgressForwardInterval;
         var first = live.Count is null;
-        var due = first || now - live.ForwardedAt >= interval;
-        // After the first, each job at its own point of the interval: jobs placed (or reloaded) together spread out.
-        live = live with { Count = count.Counted, ForwardedAt = first ? now - interval * Random.Shared.NextDouble() : due ? now : live.ForwardedAt };
-        // One that completes the job goes to the record, and Track then ends the job here.
-        return due || (count.Counted.IsComplete && count.Counted.Epoch == live.Job.Epoch);
+        var due = first || ForwardSchedule.IsDue(live.ForwardedAt, interval, now);
+        live = live with
+        {
+            Count = count.Counted,
+            ForwardedAt = first ? ForwardSchedule.Start(now, interval, Random.Shared.NextDouble())
+                : due ? ForwardSchedule.Next(live.ForwardedAt, interval, now) : live.ForwardedAt,
+        };
+        // One that completes the job goes to the record first, and Track then ends the job here.
+        if (count.Counted.IsComplete && count.Counted.Epoch == live.Job.Epoch) return CountForward.BeforeDecisions;
+        return due ? CountForward.AfterDecisions : CountForward.None;
+    }
+
+    /// <summary>Whether, and when in the tick, a site's count of a job's work goes to the job's record.</summary>
+    private enum CountForward { None, BeforeDecisions, AfterDecisions }
+
+    /// <summary>Takes the records the calls return, a slice of the turn at a time.</summary>
+    private async Task TrackAllAsync(List<Task<JobRecord>> updates)
+    {
+        var records = await Task.WhenAll(updates);
+        var slices = new TurnSlices();
+        foreach (var record in records)
+        {
+            Track(record);
+            await slices.YieldIfDueAsync();
+        }
+    }
+
+    /// <summary>
+    /// Splits a long stretch of the tick's work into slices of <see cref="TurnSlice"/>: the grain runs one piece of work
+    /// at a time, so prompt rounds and creates wait for the slice they arrive in, not for the whole stretch.
+    /// </summary>
+    private sealed class TurnSlices
+    {
+        private long _start = Stopwatch.GetTimestamp();
+
+        /// <summary>Gives up the turn once this slice has lasted <see cref="TurnSlice"/> (work queued meanwhile runs); otherwise completes at once.</summary>
+        public async ValueTask YieldIfDueAsync()
+        {
+            if (Stopwatch.GetElapsedTime(_start) < TurnSlice) return;
+            await Task.Yield();
+            _start = Stopwatch.GetTimestamp();
+        }
     }
 
     /// <summary>Gives a job's record a count of its progress.</summary>
@@ -656,10 +702,10 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// Jobs the tick handles in one stretch before it lets prompt rounds and creates in: the grain runs one piece of work
-    /// at a time, so at 10,000 jobs a loop over all of them would hold those up for tens of milliseconds.
+    /// How long the tick works on its turn before it lets prompt rounds and creates in (<see cref="TurnSlices"/>). Slices
+    /// of 500 counts each were up to 10 ms when the counts' grain calls went out in them.
     /// </summary>
-    private const int YieldEvery = 500;
+    private static readonly TimeSpan TurnSlice = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Waiting jobs up to which a starts-only round decides on the grain's turn rather than on the thread pool.</summary>
     private const int InlineRoundJobs = 1_000;
