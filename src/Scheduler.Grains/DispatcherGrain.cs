@@ -229,17 +229,19 @@ public sealed partial class DispatcherGrain(
         var stepsStartedAt = DateTimeOffset.UtcNow;
         _startedDuringSteps = new Dictionary<string, string>(StringComparer.Ordinal);
         var tellSupplyRises = options.Value.PromptDispatch && _waiting.Count > 0;
-        var reports = await Task.WhenAll(tick.SiteIds.Select(id => GrainFactory.Get<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
-        foreach (var report in reports) metrics.SiteStepped(report.Status);
+        var steps = tick.SiteIds.Select(id => GrainFactory.Get<ISiteGrain>(id).StepAsync(now, tellSupplyRises)).ToList();
 
         // What this tick's round must see goes to the records before it: transfers that landed (now running), counts that
         // complete a job (its GPUs are free), jobs a site can no longer run. The other due counts only bring records'
         // progress up to date, which the dispatcher already keeps beside its copies: they go after the decisions.
+        // Each site's report is taken while the sites after it may still be stepping: the turn is idle until they are.
         var updates = new List<Task<JobRecord>>();
         var afterDecisions = new List<JobProgress>();
         var slices = new TurnSlices();
-        foreach (var report in reports)
+        foreach (var step in steps)
         {
+            var report = await step;
+            metrics.SiteStepped(report.Status);
             updates.AddRange(report.Landed.Select(id => GrainFactory.Get<IJobGrain>(id).CompleteTransferAsync(now)));
             foreach (var count in report.Progress)
                 switch (TakeCount(count, now))
@@ -252,6 +254,7 @@ public sealed partial class DispatcherGrain(
                 updates.AddRange(lost.Select(l => LoseAsync(report.Status.Spec.Id, l, now)));
             await slices.YieldIfDueAsync();
         }
+        var reports = await Task.WhenAll(steps); // all stepped: in the sites' order
         await TrackAllAsync(updates);
 
         var statuses = reports.Select(r => r.Status).ToList();
