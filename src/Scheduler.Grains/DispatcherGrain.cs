@@ -294,7 +294,7 @@ public sealed partial class DispatcherGrain(
         _region = tick;
         // A rise told before the steps began is in the steps' reports already.
         foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
-        metrics.TickCompleted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.TickCompleted(region, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return _lastTick;
     }
 

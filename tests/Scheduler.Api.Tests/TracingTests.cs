@@ -144,11 +144,12 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Metrics_ReportExportZeroPerSite_AndTheDecisionLatency()
+    public async Task Metrics_ReportExportZeroPerSite_TheDecisionLatency_AndEachRegionsTicks()
     {
         var factory = _host.App.Services.GetRequiredService<IMeterFactory>();
         var exports = new Dictionary<string, double>();
         var latencies = new List<double>();
+        var tickRegions = new List<object?>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -160,6 +161,7 @@ public sealed class TracingTests : IAsyncLifetime
             {
                 if (instrument.Name == "scheduler.site.export") exports[(string)tags.ToArray().First(t => t.Key == SchedulerDiagnostics.Tags.Site).Value!] = value;
                 if (instrument.Name == "scheduler.decision.latency") latencies.Add(value);
+                if (instrument.Name == "scheduler.tick.duration") tickRegions.Add(tags.ToArray().SingleOrDefault(t => t.Key == SchedulerDiagnostics.Tags.Region).Value);
             }
         });
         listener.Start();
@@ -172,6 +174,8 @@ public sealed class TracingTests : IAsyncLifetime
             Assert.Equal(new Dictionary<string, double> { ["baotou"] = 0, ["horinger"] = 0, ["ulanqab"] = 0 }, exports);
             Assert.Equal(2, latencies.Count); // the placement and the relocation
             Assert.All(latencies, l => Assert.InRange(l, 0, 60_000));
+            Assert.NotEmpty(tickRegions);
+            Assert.All(tickRegions, r => Assert.Equal("inner-mongolia", r));
         }
         // The same meter on the Prometheus scrape endpoint of the HTTP port.
         using var http = new HttpClient();

@@ -26,7 +26,7 @@ public sealed class SchedulerMetrics
         _samples = meter.CreateCounter<long>("scheduler.telemetry.samples", "{sample}", "Generation samples, by result (accepted, rejected)");
         _ingestLag = meter.CreateHistogram<double>("scheduler.telemetry.ingest_lag", "s", "Scheduler time at receipt minus the sample's event time");
         _decisionLatency = meter.CreateHistogram<double>("scheduler.decision.latency", "ms", "Real time from what triggered the decision to the decision applied: the new job or the supply-raising sample (prompt dispatch), or the newest sample of the sites involved (tick)");
-        _tickDuration = meter.CreateHistogram<double>("scheduler.tick.duration", "ms", "Real time one region's tick took: steps, progress, reconcile, the policy round and its decisions");
+        _tickDuration = meter.CreateHistogram<double>("scheduler.tick.duration", "ms", "Real time one region's tick took: steps, progress, reconcile, the policy round and its decisions; by region");
         Gauge(meter, "scheduler.site.green_supply", "MW", s => s.GreenSupplyMegawatts);
         Gauge(meter, "scheduler.site.load", "MW", s => s.LoadMegawatts);
         Gauge(meter, "scheduler.site.battery", "MW", s => s.BatteryMegawatts);
@@ -53,7 +53,8 @@ public sealed class SchedulerMetrics
             _decisionLatency.Record(latencyMilliseconds, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Trigger, trigger));
     }
 
-    public void TickCompleted(double milliseconds) => _tickDuration.Record(milliseconds);
+    public void TickCompleted(string region, double milliseconds) =>
+        _tickDuration.Record(milliseconds, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Region, region));
 
     public void SampleReceived(bool accepted, double lagSeconds)
     {
