@@ -301,10 +301,9 @@ public sealed partial class DispatcherGrain(
     /// <summary>
     /// Takes a site's count of a job's progress, and says whether and when in the tick the job's record is due for it:
     /// one that completes the job before the round's decisions (its GPUs are free); the others when due
-    /// (<see cref="ForwardSchedule"/>), after them. Forwarding every count to every
-    /// job grain each tick made a tick 10,000 grain calls at the scale of the performance issue, and prompt rounds
-    /// waited behind them. Counts are cumulative, so a record that skips some loses nothing
-    /// (<see cref="JobLifecycle.Credit"/>).
+    /// (<see cref="ForwardSchedule"/>), after them. Forwarding every count to every job grain each tick made a tick
+    /// 10,000 grain calls at the scale of the performance issue, and prompt rounds waited behind them. Counts are
+    /// cumulative, so a record that skips some loses nothing (<see cref="JobLifecycle.Credit"/>).
     /// </summary>
     /// <remarks>
     /// The count is kept as a value beside the job and applied only where the job is read (<see cref="LiveJob.Counted"/>).
