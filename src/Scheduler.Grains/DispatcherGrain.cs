@@ -60,14 +60,7 @@ public sealed partial class DispatcherGrain(
     /// <see cref="TakeCount"/>).
     /// </summary>
     private readonly Dictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
-    /// <summary>Waiting jobs no round has decided on since they began waiting (or since their decision was dropped).</summary>
-    private readonly HashSet<string> _undecided = new(StringComparer.Ordinal);
-    /// <summary>
-    /// Whether GPUs were freed or supply rose since a round last looked at every waiting job: until then, a job a round
-    /// left waiting would be left waiting again.
-    /// </summary>
-    private bool _capacityRose;
+    private readonly WaitingJobs _waiting = new();
     /// <summary>When each job not yet placed reached the dispatcher (real time), for decision latency.</summary>
     private readonly Dictionary<string, DateTimeOffset> _arrivedAt = new(StringComparer.Ordinal);
     /// <summary>GPUs and jobs held per site by the live jobs (running there, or arriving).</summary>
@@ -139,9 +132,19 @@ public sealed partial class DispatcherGrain(
         var receivedAt = DateTimeOffset.UtcNow;
         var isNew = !_catalog.Contains(job.State.Id);
         var freesGpus = job.State.IsTerminal && _live.TryGetValue(job.State.Id, out var before) && before.Job.HoldsGpus;
+        if (isNew) _waiting.Arriving(job.State.Id);
         if (isNew || job.State.IsTerminal) Track(job);
         if (isNew && job.State.Status == JobStatus.Queued) _arrivedAt[job.State.Id] = receivedAt;
-        await _catalog.PersistAsync(job.State.Id);
+        try
+        {
+            await _catalog.PersistAsync(job.State.Id);
+        }
+        finally
+        {
+            // A failed write fails the create, and the client's retry (same request id) writes it again: as before,
+            // the tick may place the job meanwhile.
+            _waiting.Stored(job.State.Id);
+        }
         // Once it is in the stored catalogue: a job placed before that could run where a restarted dispatcher never looks.
         if (isNew && _waiting.Contains(job.State.Id)) TriggerPromptRound("job", receivedAt);
         // A job that ended where it held GPUs (a cancel) leaves room a waiting job can take now, not a tick later.
@@ -152,7 +155,7 @@ public sealed partial class DispatcherGrain(
     {
         if (_region is null || !_region.SiteIds.Contains(rise.SiteId)) return Task.CompletedTask;
         _rises[rise.SiteId] = rise;
-        _capacityRose = true;
+        _waiting.CapacityRose();
         if (_waiting.Count > 0) TriggerPromptRound("supply", rise.ReceivedAt);
         return Task.CompletedTask;
     }
@@ -205,7 +208,7 @@ public sealed partial class DispatcherGrain(
 
     private async Task PromptRoundAsync(DateTimeOffset triggeredAt, string trigger)
     {
-        if (WaitingToDecide.Count == 0 || _lastTick is null || _region is null) return;
+        if (!_waiting.AnyToDecide || _lastTick is null || _region is null) return;
         using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.PromptRoundSpan);
         span?.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
         span?.SetTag(SchedulerDiagnostics.Tags.Trigger, trigger);
@@ -381,7 +384,7 @@ public sealed partial class DispatcherGrain(
     /// runs off the grain's turn, so that creates and cancels (TrackAsync interleaves) and prompt rounds are not held up
     /// behind its CPU work. On the turn it only copies the live jobs as they are (values, into a kept array); the
     /// jobs as counted are made off it. Making them on the turn held prompt decisions up for about 7 ms a tick at 10,000
-    /// jobs (docs/performance.md). A starts-only round is given only the waiting jobs (<see cref="WaitingToDecide"/>),
+    /// jobs (docs/performance.md). A starts-only round is given only the waiting jobs (<see cref="WaitingJobs.TakeForPromptRound"/>),
     /// and the others as each site's GPUs held (copying and walking 10,000 running jobs was 4.5 ms of a prompt round);
     /// while few jobs wait it is too short to hand off.
     /// </summary>
@@ -395,8 +398,7 @@ public sealed partial class DispatcherGrain(
         if (!full)
         {
             // Waiting jobs have no counts.
-            var waiting = WaitingToDecide.Select(id => _live[id].Job).ToList();
-            StartRound();
+            var waiting = _waiting.TakeForPromptRound().Select(id => _live[id].Job).ToList();
             var snapshot = new FleetSnapshot(now, siteSnapshots, links, waiting);
             // A round over a few waiting jobs takes a fraction of a millisecond: handing it to the thread pool and back
             // cost more than that whenever the tick's work filled the pool's queue.
@@ -407,7 +409,7 @@ public sealed partial class DispatcherGrain(
         if (_roundCopy.Length < count) _roundCopy = new LiveJob[count + count / 4];
         var live = _roundCopy;
         _live.Values.CopyTo(live, 0);
-        StartRound();
+        _waiting.FullRoundStarted();
         try
         {
             return await Task.Run(() =>
@@ -422,13 +424,6 @@ public sealed partial class DispatcherGrain(
         {
             Array.Clear(live, 0, count); // the jobs it held are not kept alive by it
         }
-
-        // In the same turn as the copy: whatever happens from here on is for the next round to see.
-        void StartRound()
-        {
-            _capacityRose = false;
-            _undecided.Clear();
-        }
     }
 
     /// <summary>The jobs a plan decides on, as its round saw them.</summary>
@@ -441,14 +436,6 @@ public sealed partial class DispatcherGrain(
         return seen;
     }
 
-    /// <summary>
-    /// The waiting jobs a starts-only round decides on: those no round has decided on yet, or all of them once GPUs
-    /// were freed or supply rose. Otherwise the region's capacity has only shrunk since a round left the others
-    /// waiting, and every start filter is monotone in a site's load, so that round's answer stands (a property test in
-    /// the core holds the policy to this). What time alone changes (a deadline guard reached) waits for the next tick.
-    /// At 80,000 queued jobs, rounds over all of them ran back to back with the creates and took the CPU the tick needed.
-    /// </summary>
-    private IReadOnlyCollection<string> WaitingToDecide => _capacityRose ? _waiting : _undecided;
 
     /// <summary>
     /// Applies a round's decisions through the job grains, one round at a time and in the round's order (a run of starts
@@ -492,7 +479,7 @@ public sealed partial class DispatcherGrain(
                     else
                     {
                         LogDecisionDropped(decision.Kind, decision.JobId, decision.ToSiteId);
-                        if (_waiting.Contains(decision.JobId)) _undecided.Add(decision.JobId);
+                        _waiting.DecideAgain(decision.JobId);
                     }
                 }
                 while (i < decisions.Count && wave.Count < ApplyWave && IsStart(decisions[i - 1]) && IsStart(decisions[i]));
@@ -501,7 +488,7 @@ public sealed partial class DispatcherGrain(
                 {
                     if (took.Result) applied.Add(decision);
                     // A job still waiting is for the next round to decide again.
-                    else if (_waiting.Contains(decision.JobId)) _undecided.Add(decision.JobId);
+                    else _waiting.DecideAgain(decision.JobId);
                 }
             }
         }
@@ -514,10 +501,14 @@ public sealed partial class DispatcherGrain(
 
     private static bool IsStart(Decision decision) => decision.Kind is DecisionKind.Place or DecisionKind.Resume;
 
-    /// <summary>Whether a decision still fits the region as it is now: its job unchanged since the round saw it, its GPUs still free.</summary>
+    /// <summary>
+    /// Whether a decision still fits the region as it is now: its job unchanged since the round saw it (and, if new,
+    /// stored), its GPUs still free.
+    /// </summary>
     /// <param name="taking">GPUs at the decision's destination that starts applied alongside it are taking.</param>
     private bool StillHolds(Decision decision, JobState seen, IReadOnlyDictionary<string, SiteStatus> sites, int taking)
     {
+        if (IsStart(decision) && !_waiting.MayStart(decision.JobId)) return false;
         if (!_live.TryGetValue(decision.JobId, out var live) || live.Job.Status != seen.Status || live.Job.Epoch != seen.Epoch) return false;
         var job = live.Job;
         // A pause frees GPUs, and a job staying where it holds them needs none more.
@@ -800,19 +791,15 @@ public sealed partial class DispatcherGrain(
         if (_live.TryGetValue(job.Id, out var before) && before.Job.HoldsGpus)
         {
             _held[before.Job.SiteId!] = _held[before.Job.SiteId!].Less(before.Job.Spec.Gpus);
-            if (!(job.HoldsGpus && job.SiteId == before.Job.SiteId)) _capacityRose = true;
+            if (!(job.HoldsGpus && job.SiteId == before.Job.SiteId)) _waiting.CapacityRose();
         }
         if (!job.IsTerminal && job.HoldsGpus) _held[job.SiteId!] = _held.GetValueOrDefault(job.SiteId!).More(job.Spec.Gpus);
         var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
         if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
-        if (job.Status is JobStatus.Queued or JobStatus.Paused)
-        {
-            if (_waiting.Add(job.Id)) _undecided.Add(job.Id);
-        }
+        if (job.Status is JobStatus.Queued or JobStatus.Paused) _waiting.Waits(job.Id);
         else
         {
-            _waiting.Remove(job.Id);
-            _undecided.Remove(job.Id);
+            _waiting.Leaves(job.Id);
             _lastDeferral.Remove(job.Id);
         }
         if (job.Status != JobStatus.Queued) _arrivedAt.Remove(job.Id);
