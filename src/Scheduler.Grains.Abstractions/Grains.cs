@@ -62,7 +62,7 @@ public interface ISiteGrain : IGrainWithStringKey
     /// <summary>Integrates the power balance and job progress from the last step to <paramref name="now"/>.</summary>
     /// <param name="tellSupplyRises">
     /// Whether the site should tell its dispatcher when its supply rises until the next step (prompt dispatch): only
-    /// while jobs wait, since a rise can start only a waiting job.
+    /// while jobs wait, since a rise can start only a waiting job. A fall into deficit it tells whenever it runs jobs.
     /// </param>
     Task<SiteStepReport> StepAsync(DateTimeOffset now, bool tellSupplyRises = false);
 
@@ -164,7 +164,14 @@ public interface IDispatcherGrain : IGrainWithStringKey
     /// starts runs at once instead of at the next tick (prompt dispatch). One-way: the site never waits for a round.
     /// </summary>
     [AlwaysInterleave, OneWay]
-    Task SupplyRoseAsync(SiteSupplyRise rise);
+    Task SupplyRoseAsync(SiteSupplyChange rise);
+
+    /// <summary>
+    /// A site's green supply fell notably, below its load, since it last told the dispatcher: a round over that site's
+    /// jobs relocates or pauses them at once (a deficit round) instead of at the next tick. One-way, as a rise.
+    /// </summary>
+    [AlwaysInterleave, OneWay]
+    Task SupplyFellAsync(SiteSupplyChange fall);
 
     /// <summary>Switches the region to a named policy (see PolicyOptions.PolicyNames); unknown names are refused.</summary>
     Task SetPolicyAsync(string name);

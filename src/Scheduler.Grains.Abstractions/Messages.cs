@@ -37,9 +37,9 @@ public sealed record PlantOutput(
     [property: Id(7)] string? TraceParent = null,
     [property: Id(8)] DateTimeOffset? ReceivedAt = null);
 
-/// <summary>A site's green supply after the sample that raised it, MW; <c>ReceivedAt</c> is when that sample arrived (real time).</summary>
+/// <summary>A site's green supply after the sample that raised or lowered it, MW; <c>ReceivedAt</c> is when that sample arrived (real time).</summary>
 [GenerateSerializer, Immutable]
-public sealed record SiteSupplyRise(
+public sealed record SiteSupplyChange(
     [property: Id(0)] string SiteId,
     [property: Id(1)] double GreenSupplyMegawatts,
     [property: Id(2)] DateTimeOffset ReceivedAt);

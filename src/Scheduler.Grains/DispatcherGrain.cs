@@ -34,13 +34,15 @@ public sealed class DispatcherGrainState
 /// of each job; into the job records every <c>ProgressForwardInterval</c>), reconcile sites with the job records,
 /// then run the pure policy on a fresh snapshot and apply its decisions through the job grains. Between ticks
 /// (prompt dispatch), a new job, a site's supply rise or GPUs freed by a cancel run a round of starts at once on the
-/// last tick's picture.
+/// last tick's picture, and a site's fall into deficit a round over that site's jobs (a deficit round: relocations
+/// and pauses).
 /// </summary>
 /// <remarks>
-/// A prompt round runs detached on the grain's scheduler, so it interleaves with the tick. It starts only queued and
-/// paused jobs, which no step reports progress for, and the tick's reconcile skips the jobs it started while the steps
-/// were out. Rounds decide on snapshots without waiting for each other; only applying is one round at a time (the
-/// apply gate), and a decision whose job or destination changed since its round's snapshot is dropped, not applied.
+/// Prompt rounds run detached on the grain's scheduler, one at a time, so they interleave with the tick. The tick's
+/// reconcile skips the jobs they changed while the steps were out, and a step's count of a job a deficit round moved
+/// or paused is of the job's old epoch, which its record ignores. Rounds decide on snapshots without waiting for each
+/// other; only applying is one round at a time (the apply gate), and a decision whose job or destination changed
+/// since its round's snapshot is dropped, not applied.
 /// </remarks>
 public sealed partial class DispatcherGrain(
     [PersistentState("dispatcher")] IPersistentState<DispatcherGrainState> state,
@@ -52,7 +54,7 @@ public sealed partial class DispatcherGrain(
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private Dispatcher _dispatcher = null!;
-    /// <summary>The prompt rounds' own policy instance: a dispatcher is not thread-safe, and they decide while a tick does.</summary>
+    /// <summary>The prompt rounds' own policy instance (starts and deficit rounds, one at a time): a dispatcher is not thread-safe, and they decide while a tick does.</summary>
     private Dispatcher _promptDispatcher = null!;
     private JobCatalog _catalog = null!;
     /// <summary>
@@ -78,7 +80,10 @@ public sealed partial class DispatcherGrain(
     // Prompt dispatch.
     private readonly SemaphoreSlim _applyGate = new(1, 1);
     private RegionTick? _region;
-    private readonly Dictionary<string, SiteSupplyRise> _rises = new(StringComparer.Ordinal);
+    /// <summary>The supply each site has told of since the last tick's steps began (a rise or a fall).</summary>
+    private readonly Dictionary<string, SiteSupplyChange> _told = new(StringComparer.Ordinal);
+    /// <summary>Sites that fell into deficit since a deficit round last looked, each with when the earliest such sample arrived.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _deficits = new(StringComparer.Ordinal);
     private DateTimeOffset? _promptTriggeredAt;
     private string _promptTrigger = "";
     private bool _promptRunning;
@@ -151,43 +156,73 @@ public sealed partial class DispatcherGrain(
         else if (freesGpus && _waiting.Count > 0) TriggerPromptRound("freed", receivedAt);
     }
 
-    public Task SupplyRoseAsync(SiteSupplyRise rise)
+    public Task SupplyRoseAsync(SiteSupplyChange rise)
     {
         if (_region is null || !_region.SiteIds.Contains(rise.SiteId)) return Task.CompletedTask;
-        _rises[rise.SiteId] = rise;
+        _told[rise.SiteId] = rise;
         _waiting.CapacityRose();
         if (_waiting.Count > 0) TriggerPromptRound("supply", rise.ReceivedAt);
         return Task.CompletedTask;
     }
 
-    /// <summary>Asks for a prompt round; triggers that arrive before it starts are served by the same round.</summary>
+    public Task SupplyFellAsync(SiteSupplyChange fall)
+    {
+        if (_region is null || !_region.SiteIds.Contains(fall.SiteId)) return Task.CompletedTask;
+        _told[fall.SiteId] = fall;
+        // A site that holds no job here has nothing to relocate or pause.
+        if (_held.GetValueOrDefault(fall.SiteId).Jobs == 0 || !MayRunPromptRounds) return Task.CompletedTask;
+        _deficits.TryAdd(fall.SiteId, fall.ReceivedAt);
+        RunPromptRounds();
+        return Task.CompletedTask;
+    }
+
+    // A silo shutting down takes the sites away first: a round then would only fail.
+    private bool MayRunPromptRounds => options.Value.PromptDispatch && _region is not null && !lifetime.ApplicationStopping.IsCancellationRequested;
+
+    /// <summary>Asks for a round of starts; triggers that arrive before it starts are served by the same round.</summary>
     private void TriggerPromptRound(string trigger, DateTimeOffset receivedAt)
     {
-        // A silo shutting down takes the sites away first: a round then would only fail.
-        if (!options.Value.PromptDispatch || _region is null || lifetime.ApplicationStopping.IsCancellationRequested) return;
+        if (!MayRunPromptRounds) return;
         if (_promptTriggeredAt is not { } earlier || receivedAt < earlier)
         {
             _promptTriggeredAt = receivedAt;
             _promptTrigger = trigger;
         }
+        RunPromptRounds();
+    }
+
+    private void RunPromptRounds()
+    {
         if (_promptRunning) return;
         _promptRunning = true;
         // Detached on the grain's scheduler: it must not hold up the call that triggered it, nor wait for the tick's steps.
         _ = PromptRoundsAsync();
     }
 
-    /// <summary>One prompt round after another while triggers keep coming, so prompt rounds never overlap.</summary>
+    /// <summary>
+    /// One prompt round after another while triggers keep coming, so prompt rounds never overlap: deficit rounds first
+    /// (they shed load the sites cannot carry, and free GPUs), then a round of starts.
+    /// </summary>
     private async Task PromptRoundsAsync()
     {
         try
         {
-            while (_promptTriggeredAt is { } triggeredAt)
+            while (_deficits.Count > 0 || _promptTriggeredAt is not null)
             {
-                var trigger = _promptTrigger;
-                _promptTriggeredAt = null;
                 try
                 {
-                    await PromptRoundAsync(triggeredAt, trigger);
+                    if (_deficits.Count > 0)
+                    {
+                        var fallen = new Dictionary<string, DateTimeOffset>(_deficits, StringComparer.Ordinal);
+                        _deficits.Clear();
+                        await DeficitRoundAsync(fallen);
+                    }
+                    else
+                    {
+                        var (triggeredAt, trigger) = (_promptTriggeredAt!.Value, _promptTrigger);
+                        _promptTriggeredAt = null;
+                        await PromptRoundAsync(triggeredAt, trigger);
+                    }
                 }
                 catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
                 {
@@ -213,14 +248,40 @@ public sealed partial class DispatcherGrain(
         span?.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
         span?.SetTag(SchedulerDiagnostics.Tags.Trigger, trigger);
         var now = clock.GetUtcNow();
-        // The sites as the last tick left them, with the supply they have told of since.
-        var sites = _lastTick.Sites.Select(s => _rises.TryGetValue(s.Spec.Id, out var rise) ? s with { GreenSupplyMegawatts = rise.GreenSupplyMegawatts } : s).ToList();
+        var sites = SitesAsTold();
         var (roundJobs, seen, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.StartsOnly);
         span?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
         await ApplyAsync(plan, seen, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, trigger,
             _ => triggeredAt, new HashSet<string>(StringComparer.Ordinal));
         await RecordDeferralsAsync(plan.Deferrals, span, now);
     }
+
+    /// <summary>
+    /// A round over the jobs bound at sites that fell into deficit, with every other site's jobs as its held GPUs: the
+    /// tick's full round as it would decide for those sites (relocations and pauses; a property test in the core holds
+    /// the two to the same decisions), without waiting for the tick. Latency runs from the sample that told the fall.
+    /// </summary>
+    private async Task DeficitRoundAsync(IReadOnlyDictionary<string, DateTimeOffset> fallen)
+    {
+        if (_lastTick is null || _region is null) return;
+        using var span = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.PromptRoundSpan);
+        span?.SetTag(SchedulerDiagnostics.Tags.Region, this.GetPrimaryKeyString());
+        span?.SetTag(SchedulerDiagnostics.Tags.Trigger, DeficitTrigger);
+        span?.SetTag(SchedulerDiagnostics.Tags.Sites, string.Join(",", fallen.Keys));
+        var now = clock.GetUtcNow();
+        var sites = SitesAsTold();
+        var (roundJobs, seen, plan) = await DecideAsync(_promptDispatcher, now, sites, _region.Links, RoundScope.Full, fallen.Keys.ToHashSet(StringComparer.Ordinal));
+        span?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
+        await ApplyAsync(plan, seen, sites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal), span, now, DeficitTrigger,
+            d => d.FromSiteId is { } from && fallen.TryGetValue(from, out var at) ? at : null, new HashSet<string>(StringComparer.Ordinal));
+    }
+
+    /// <summary>The <c>scheduler.round.trigger</c> of a deficit round.</summary>
+    private const string DeficitTrigger = "deficit";
+
+    /// <summary>The sites as the last tick left them, with the supply they have told of since.</summary>
+    private List<SiteStatus> SitesAsTold() =>
+        _lastTick!.Sites.Select(s => _told.TryGetValue(s.Spec.Id, out var told) ? s with { GreenSupplyMegawatts = told.GreenSupplyMegawatts } : s).ToList();
 
     public async Task<TickReport> TickAsync(RegionTick tick)
     {
@@ -295,8 +356,8 @@ public sealed partial class DispatcherGrain(
             : r.Status));
         _lastTick = new TickReport(now, applied, _live.Count, after);
         _region = tick;
-        // A rise told before the steps began is in the steps' reports already.
-        foreach (var (siteId, _) in _rises.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _rises.Remove(siteId);
+        // A change told before the steps began is in the steps' reports already.
+        foreach (var (siteId, _) in _told.Where(r => r.Value.ReceivedAt < stepsStartedAt).ToList()) _told.Remove(siteId);
         metrics.TickCompleted(region, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return _lastTick;
     }
@@ -386,24 +447,28 @@ public sealed partial class DispatcherGrain(
     /// jobs as counted are made off it. Making them on the turn held prompt decisions up for about 7 ms a tick at 10,000
     /// jobs (docs/performance.md). A starts-only round is given only the waiting jobs (<see cref="WaitingJobs.TakeForPromptRound"/>),
     /// and the others as each site's GPUs held (copying and walking 10,000 running jobs was 4.5 ms of a prompt round);
-    /// while few jobs wait it is too short to hand off.
+    /// a deficit round only the jobs bound at its sites, counted, and the others' likewise. While few jobs are given, a
+    /// round is too short to hand off.
     /// </summary>
+    /// <param name="onlySites">A deficit round's sites; null for the other rounds.</param>
     /// <returns>How many jobs the round saw, the decided ones as it saw them (for <see cref="StillHolds"/>), and the plan.</returns>
     private async Task<(int Jobs, IReadOnlyDictionary<string, JobState> Seen, DispatchPlan Plan)> DecideAsync(Dispatcher dispatcher, DateTimeOffset now,
-        IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope)
+        IReadOnlyList<SiteStatus> sites, IReadOnlyList<Scheduler.Core.Model.LinkSpec> links, RoundScope scope, IReadOnlySet<string>? onlySites = null)
     {
-        var full = scope == RoundScope.Full;
+        var full = scope == RoundScope.Full && onlySites is null;
         var siteSnapshots = sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours,
-            s.Forecast, s.Executor?.Available ?? true, full ? 0 : _held.GetValueOrDefault(s.Spec.Id).Gpus)).ToList();
+            s.Forecast, s.Executor?.Available ?? true, full || onlySites?.Contains(s.Spec.Id) == true ? 0 : _held.GetValueOrDefault(s.Spec.Id).Gpus)).ToList();
         if (!full)
         {
-            // Waiting jobs have no counts.
-            var waiting = _waiting.TakeForPromptRound().Select(id => _live[id].Job).ToList();
-            var snapshot = new FleetSnapshot(now, siteSnapshots, links, waiting);
-            // A round over a few waiting jobs takes a fraction of a millisecond: handing it to the thread pool and back
+            // Waiting jobs have no counts; bound ones are taken as their sites last counted them.
+            var jobs = onlySites is null
+                ? _waiting.TakeForPromptRound().Select(id => _live[id].Job).ToList()
+                : _live.Values.Where(l => l.Job.HoldsGpus && onlySites.Contains(l.Job.SiteId!)).Select(l => l.Counted(now)).ToList();
+            var snapshot = new FleetSnapshot(now, siteSnapshots, links, jobs);
+            // A round over a few jobs takes a fraction of a millisecond: handing it to the thread pool and back
             // cost more than that whenever the tick's work filled the pool's queue.
-            var plan = waiting.Count <= InlineRoundJobs ? dispatcher.Decide(snapshot, scope) : await Task.Run(() => dispatcher.Decide(snapshot, scope));
-            return (waiting.Count, Decided(waiting, plan), plan);
+            var plan = jobs.Count <= InlineRoundJobs ? dispatcher.Decide(snapshot, scope) : await Task.Run(() => dispatcher.Decide(snapshot, scope));
+            return (jobs.Count, Decided(jobs, plan), plan);
         }
         var count = _live.Count;
         if (_roundCopy.Length < count) _roundCopy = new LiveJob[count + count / 4];
@@ -438,16 +503,18 @@ public sealed partial class DispatcherGrain(
 
 
     /// <summary>
-    /// Applies a round's decisions through the job grains, one round at a time and in the round's order (a run of starts
-    /// in waves, below); one refused leaves the others standing. A decision is dropped when another round got there
-    /// first: its job is no longer as the round saw it, or its destination no longer has the GPUs. The job is then
-    /// decided again in the next round.
+    /// Applies a round's decisions through the job grains, one round at a time, in the round's order and in waves
+    /// (below); one refused leaves the others standing. A decision is dropped when another round got there first: its
+    /// job is no longer as the round saw it, or its destination no longer has the GPUs. The job is then decided again
+    /// in the next round.
     /// </summary>
     /// <remarks>
-    /// A run of starts (places and resumes) goes out in waves of up to <see cref="ApplyWave"/> at once: starts only take
-    /// GPUs, each where the round found them free, so they do not depend on each other's order; a relocation or a pause
-    /// frees GPUs a later start may need, so it goes alone. One at a time, each a job record written, a tick that
-    /// placed 35,000 queued jobs applied for 27.6 s and missed Orleans' 30 s response timeout.
+    /// Decisions go out in waves of up to <see cref="ApplyWave"/> at once, each checked against the region as the waves
+    /// before left it and the GPUs the decisions before it in its wave take. One that does not fit ends the wave: a
+    /// relocation or a pause in it may free the GPUs it needs, so it is checked again once the wave has landed, and only
+    /// then dropped. One at a time, each a job record written, a tick that placed 35,000 queued jobs applied for 27.6 s
+    /// and missed Orleans' 30 s response timeout; and a deficit round's relocations one after another made the last
+    /// one wait for all the others.
     /// </remarks>
     /// <param name="seen">The decided jobs as the round's policy saw them.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
@@ -461,28 +528,30 @@ public sealed partial class DispatcherGrain(
         {
             var decisions = plan.Decisions;
             var wave = new List<(Decision Decision, Task<bool> Applied)>(ApplyWave);
-            // GPUs the wave's starts take, per site, until their records are tracked.
+            // GPUs the wave's decisions take, per site, until their records are tracked.
             var taking = new Dictionary<string, int>(StringComparer.Ordinal);
             // A silo shutting down takes the grains away under the round: the rest waits for the next activation.
             for (var i = 0; i < decisions.Count && !lifetime.ApplicationStopping.IsCancellationRequested;)
             {
                 wave.Clear();
                 taking.Clear();
-                do
+                for (; i < decisions.Count && wave.Count < ApplyWave; i++)
                 {
-                    var decision = decisions[i++];
-                    if (StillHolds(decision, seen[decision.JobId], sites, taking.GetValueOrDefault(decision.ToSiteId)))
+                    var decision = decisions[i];
+                    var job = seen[decision.JobId];
+                    if (StillHolds(decision, job, sites, taking.GetValueOrDefault(decision.ToSiteId)))
                     {
                         wave.Add((decision, ApplyOneAsync(decision, sites, round, now, trigger, triggeredAt, changedSites)));
-                        if (IsStart(decision)) taking[decision.ToSiteId] = taking.GetValueOrDefault(decision.ToSiteId) + seen[decision.JobId].Spec.Gpus;
+                        taking[decision.ToSiteId] = taking.GetValueOrDefault(decision.ToSiteId) + GpusTaken(decision, job);
                     }
+                    // What the wave in flight frees (a relocation's or a pause's GPUs) may make room: checked again after it.
+                    else if (wave.Count > 0) break;
                     else
                     {
                         LogDecisionDropped(decision.Kind, decision.JobId, decision.ToSiteId);
                         _waiting.DecideAgain(decision.JobId);
                     }
                 }
-                while (i < decisions.Count && wave.Count < ApplyWave && IsStart(decisions[i - 1]) && IsStart(decisions[i]));
                 await Task.WhenAll(wave.Select(w => w.Applied));
                 foreach (var (decision, took) in wave)
                 {
@@ -499,7 +568,9 @@ public sealed partial class DispatcherGrain(
         return applied;
     }
 
-    private static bool IsStart(Decision decision) => decision.Kind is DecisionKind.Place or DecisionKind.Resume;
+    /// <summary>GPUs a decision takes at its destination: none for a pause, nor for a job that stays where it holds them.</summary>
+    private static int GpusTaken(Decision decision, JobState job) =>
+        decision.Kind == DecisionKind.Pause || (job.HoldsGpus && job.SiteId == decision.ToSiteId) ? 0 : job.Spec.Gpus;
 
     /// <summary>
     /// Whether a decision still fits the region as it is now: its job unchanged since the round saw it (and, if new,
@@ -508,12 +579,10 @@ public sealed partial class DispatcherGrain(
     /// <param name="taking">GPUs at the decision's destination that starts applied alongside it are taking.</param>
     private bool StillHolds(Decision decision, JobState seen, IReadOnlyDictionary<string, SiteStatus> sites, int taking)
     {
-        if (IsStart(decision) && !_waiting.MayStart(decision.JobId)) return false;
+        if (!_waiting.MayStart(decision.JobId)) return false; // only a new job is not yet stored: any decision on it starts it
         if (!_live.TryGetValue(decision.JobId, out var live) || live.Job.Status != seen.Status || live.Job.Epoch != seen.Epoch) return false;
-        var job = live.Job;
-        // A pause frees GPUs, and a job staying where it holds them needs none more.
-        if (decision.Kind == DecisionKind.Pause || (job.HoldsGpus && job.SiteId == decision.ToSiteId)) return true;
-        return sites.TryGetValue(decision.ToSiteId, out var to) && _held.GetValueOrDefault(decision.ToSiteId).Gpus + taking + job.Spec.Gpus <= to.Spec.GpuCount;
+        var gpus = GpusTaken(decision, live.Job);
+        return gpus == 0 || (sites.TryGetValue(decision.ToSiteId, out var to) && _held.GetValueOrDefault(decision.ToSiteId).Gpus + taking + gpus <= to.Spec.GpuCount);
     }
 
     /// <returns>Whether the job took the decision.</returns>
@@ -700,7 +769,7 @@ public sealed partial class DispatcherGrain(
     /// </summary>
     private static readonly TimeSpan TurnSlice = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>Waiting jobs up to which a starts-only round decides on the grain's turn rather than on the thread pool.</summary>
+    /// <summary>Jobs up to which a prompt round (starts or deficit) decides on the grain's turn rather than on the thread pool.</summary>
     private const int InlineRoundJobs = 1_000;
 
     /// <summary>When the newest sample of the sites a decision involves arrived (real time): what a tick's decision waited for.</summary>

@@ -58,8 +58,11 @@ public sealed class SiteGrain(
     private SiteGrainState S => state.State;
     private TaskCompletionSource _agentCommandsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The lowest green supply since the dispatcher last heard it (a step or a rise), MW; a rise is measured from it.</summary>
+    /// <summary>The lowest green supply since the dispatcher last heard it (a step, a rise or a fall), MW; a rise is measured from it.</summary>
     private double _supplyLowSinceTold = double.PositiveInfinity;
+
+    /// <summary>The highest green supply since the dispatcher last heard it, MW; a fall is measured from it.</summary>
+    private double _supplyHighSinceTold = double.NegativeInfinity;
 
     /// <summary>Whether the last step asked for supply rises (prompt dispatch on, and jobs waiting in the region).</summary>
     private bool _tellSupplyRises;
@@ -142,23 +145,35 @@ public sealed class SiteGrain(
             if (latest is not null && latest.At < output.At) S.PreviousPlants[output.PlantId] = latest;
             S.Plants[output.PlantId] = output;
         }
-        if (_tellSupplyRises && S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellRise(spec, receivedAt);
+        if (S.Spec is { } spec && output.ReceivedAt is { } receivedAt) TellSupplyChange(spec, receivedAt);
         return Task.CompletedTask;
     }
 
-    /// <summary>Tells the dispatcher when supply rose notably above its low since the dispatcher last heard it.</summary>
-    private void TellRise(SiteSpec spec, DateTimeOffset receivedAt)
+    /// <summary>
+    /// Tells the dispatcher when supply rose notably above its low since the dispatcher last heard it (if asked to:
+    /// jobs wait in the region), or fell notably below its high and below the site's load (if jobs run here): what a
+    /// prompt round or a deficit round can act on. Smaller changes wait for the tick.
+    /// </summary>
+    private void TellSupplyChange(SiteSpec spec, DateTimeOffset receivedAt)
     {
+        var mayFall = options.Value.PromptDispatch && S.Jobs.Count > 0 && S.Last is not null;
+        if (!_tellSupplyRises && !mayFall) return;
         var (supply, _, _) = Supply(clock.GetUtcNow());
         var nameplate = 0.0;
         foreach (var p in S.Plants.Values) nameplate += p.NameplateMegawatts;
-        if (supply - _supplyLowSinceTold < options.Value.SupplyRiseFraction * nameplate)
+        var notable = options.Value.SupplyChangeFraction * nameplate;
+        var dispatcher = GrainFactory.Get<IDispatcherGrain>(spec.Region);
+        if (_tellSupplyRises && supply - _supplyLowSinceTold >= notable)
+            dispatcher.SupplyRoseAsync(new SiteSupplyChange(spec.Id, supply, receivedAt)).Ignore();
+        else if (mayFall && _supplyHighSinceTold - supply >= notable && supply < S.Last!.LoadMegawatts)
+            dispatcher.SupplyFellAsync(new SiteSupplyChange(spec.Id, supply, receivedAt)).Ignore();
+        else
         {
             _supplyLowSinceTold = Math.Min(_supplyLowSinceTold, supply);
+            _supplyHighSinceTold = Math.Max(_supplyHighSinceTold, supply);
             return;
         }
-        _supplyLowSinceTold = supply;
-        GrainFactory.Get<IDispatcherGrain>(spec.Region).SupplyRoseAsync(new SiteSupplyRise(spec.Id, supply, receivedAt)).Ignore();
+        _supplyLowSinceTold = _supplyHighSinceTold = supply;
     }
 
     public async Task<SiteStepReport> StepAsync(DateTimeOffset now, bool tellSupplyRises = false)
@@ -290,10 +305,10 @@ public sealed class SiteGrain(
         if (_counts.TryGetValue(change.JobId, out var count) && count.Epoch != change.Started?.Job.Epoch) _counts.Remove(change.JobId);
     }
 
-    /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise is measured from.</summary>
+    /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise or fall is measured from.</summary>
     private SiteStatus Told(SiteStatus status)
     {
-        _supplyLowSinceTold = status.GreenSupplyMegawatts;
+        _supplyLowSinceTold = _supplyHighSinceTold = status.GreenSupplyMegawatts;
         return status;
     }
 

@@ -6,7 +6,10 @@ using Scheduler.Core.Lifecycle;
 using Scheduler.Core.Model;
 using Scheduler.Core.Policy;
 
-/// <summary>Between ticks, a new job, a site's supply rise or GPUs freed by a cancel get a round of starts at once (prompt dispatch).</summary>
+/// <summary>
+/// Between ticks, a new job, a site's supply rise or GPUs freed by a cancel get a round of starts at once, and a site's
+/// fall into deficit a round over its jobs (prompt dispatch).
+/// </summary>
 [Collection(PromptDispatchClusterCollection.Name)]
 public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
 {
@@ -62,6 +65,41 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Equal(site, job.State.SiteId);
         var placed = Assert.Single(job.History, e => e.Kind == "placed");
         Assert.Equal(DecisionReasons.GreenSurplus, placed.Reason);
+    }
+
+    [Fact]
+    public async Task ARunningJob_LeavesASiteWhoseSupplyFallsIntoDeficit_WithoutATick()
+    {
+        var fleet = new TestFleet(fixture);
+        var clouding = await fleet.AddSiteAsync("clouding");
+        var sunny = await fleet.AddSiteAsync("sunny");
+        await fleet.ReportAsync(clouding, 8);
+        await fleet.ReportAsync(sunny, 5);
+        await fleet.TickAsync(Step);
+        await fleet.SubmitAsync(fleet.Job("j", relocatable: true));
+        var placed = await UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
+        Assert.Equal(clouding, placed.State.SiteId);
+        // Past the job's cooldown, fresh samples, and a tick: the site's load now includes the job.
+        fixture.Time.Advance(new PolicyOptions().Cooldown);
+        await fleet.ReportAsync(clouding, 8);
+        await fleet.ReportAsync(sunny, 5);
+        await fleet.TickAsync(TimeSpan.FromSeconds(1));
+        using var rounds = new PromptRounds(fleet.Region);
+        using var latencies = new DecisionLatencies();
+
+        // Still in surplus after a notable fall: nothing to do.
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        await fleet.ReportAsync(clouding, 4);
+        // A cloud: the supply falls below the job's 0.1 MW. The site tells the dispatcher, which moves the job.
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        await fleet.ReportAsync(clouding, 0);
+
+        var moved = await UntilAsync(() => fleet.JobAsync("j"), j => j.History.Any(e => e.Kind == "relocating"));
+        Assert.Equal(sunny, moved.State.SiteId);
+        Assert.Equal(DecisionReasons.RelocateToSurplus, moved.History.Single(e => e.Kind == "relocating").Reason);
+        Assert.Equal([("deficit", 1L)], await rounds.UntilAsync(1));
+        var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("deficit")), l => l.Count > 0));
+        Assert.True(latency >= 0 && double.IsFinite(latency), $"latency {latency} ms");
     }
 
     [Fact]

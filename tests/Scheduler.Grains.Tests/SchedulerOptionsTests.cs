@@ -15,7 +15,7 @@ public class SchedulerOptionsTests
         { "Scheduler:ProgressForwardInterval", o => o.ProgressForwardInterval = TimeSpan.FromSeconds(-1) },
         { "Scheduler:JobHistoryLimit", o => o.JobHistoryLimit = 9 },
         { "Scheduler:AgentReconnectGrace", o => o.AgentReconnectGrace = TimeSpan.FromSeconds(-1) },
-        { "Scheduler:SupplyRiseFraction", o => o.SupplyRiseFraction = 0 },
+        { "Scheduler:SupplyChangeFraction", o => o.SupplyChangeFraction = 0 },
         { "Scheduler:JobCatalogPageSize", o => o.JobCatalogPageSize = 0 },
         { "Scheduler:TracedCandidates", o => o.TracedCandidates = 0 },
     };

@@ -15,8 +15,8 @@ public readonly record struct ForecastPoint(DateTimeOffset At, double GreenSuppl
 /// <param name="Available">False while the site cannot run jobs (its agent is gone): it offers no GPUs.</param>
 /// <param name="HeldGpus">
 /// GPUs held here by running or incoming jobs that the snapshot does not list, counted with their power as a total.
-/// A starts-only round touches no running job, so it needs only this total, not 10,000 jobs to walk (0 in a full
-/// round, which lists every job).
+/// A starts-only round touches no running job, so it needs only this total, not 10,000 jobs to walk; nor does a round
+/// at a site in surplus (0 where the snapshot lists the site's jobs).
 /// </param>
 public sealed record SiteSnapshot(
     SiteSpec Spec,
@@ -32,8 +32,9 @@ public sealed record SiteSnapshot(
 }
 
 /// <summary>
-/// An immutable picture of one region: its sites, links and non-terminal jobs (or, for a starts-only round, the
-/// waiting jobs, with the others as each site's <see cref="SiteSnapshot.HeldGpus"/>). Snapshots in, decisions out.
+/// An immutable picture of one region: its sites, links and non-terminal jobs (or some of them, with the others as each
+/// site's <see cref="SiteSnapshot.HeldGpus"/>: the waiting jobs for a starts-only round, the jobs bound at sites in
+/// deficit for a round that relocates and pauses). Snapshots in, decisions out.
 /// </summary>
 public sealed record FleetSnapshot(
     DateTimeOffset Now,

@@ -14,18 +14,21 @@ public sealed class SchedulerOptions
     public bool AutoTick { get; set; } = true;
 
     /// <summary>
-    /// Prompt dispatch: between ticks, a new job, or a site whose green supply rose by <see cref="SupplyRiseFraction"/>,
-    /// starts a round at once that only starts waiting jobs (relocations and pauses stay with the tick, which also
-    /// accounts progress). Replay turns it off: there, rounds happen only on its ticks. Default: true.
+    /// Prompt dispatch: between ticks, a new job, GPUs freed by a cancel, or a site whose green supply rose by
+    /// <see cref="SupplyChangeFraction"/> start a round at once that only starts waiting jobs; a site whose supply fell
+    /// by as much, below its load, starts a round over that site's jobs that relocates or pauses them (a deficit round).
+    /// The tick still accounts progress and runs a full round. Replay turns it off: there, rounds happen only on its
+    /// ticks. Default: true.
     /// </summary>
     public bool PromptDispatch { get; set; } = true;
 
     /// <summary>
-    /// How far a site's green supply must rise above the lowest it has been since it last told its dispatcher, as a
-    /// fraction of its plants' nameplate, before it tells it again (only while jobs wait in its region). Smaller is
-    /// quicker but calls the dispatcher more often. Default: 0.02.
+    /// How far a site's green supply must rise above the lowest it has been since it last told its dispatcher (or fall
+    /// below the highest), as a fraction of its plants' nameplate, before it tells it again: a rise only while jobs wait
+    /// in its region, a fall only into deficit (below the site's load) while it runs jobs. Smaller is quicker but calls
+    /// the dispatcher more often. Default: 0.02.
     /// </summary>
-    public double SupplyRiseFraction { get; set; } = 0.02;
+    public double SupplyChangeFraction { get; set; } = 0.02;
 
     /// <summary>A plant whose last sample is older than this (in scheduler time) counts as 0 MW. Default: 2 minutes.</summary>
     public TimeSpan PlantStaleAfter { get; set; } = TimeSpan.FromMinutes(2);
@@ -87,7 +90,7 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (o.ProgressForwardInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressForwardInterval must be >= 0, was {o.ProgressForwardInterval}");
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
         if (o.AgentReconnectGrace < TimeSpan.Zero) errors.Add($"Scheduler:AgentReconnectGrace must be >= 0, was {o.AgentReconnectGrace}");
-        if (!(o.SupplyRiseFraction is > 0 and <= 1)) errors.Add($"Scheduler:SupplyRiseFraction must be within (0, 1], was {o.SupplyRiseFraction}");
+        if (!(o.SupplyChangeFraction is > 0 and <= 1)) errors.Add($"Scheduler:SupplyChangeFraction must be within (0, 1], was {o.SupplyChangeFraction}");
         if (o.TracedCandidates is < 1 or > 1_000) errors.Add($"Scheduler:TracedCandidates must be within [1, 1000], was {o.TracedCandidates}");
         if (o.JobCatalogPageSize is < 1 or > 100_000) errors.Add($"Scheduler:JobCatalogPageSize must be within [1, 100000], was {o.JobCatalogPageSize}");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
