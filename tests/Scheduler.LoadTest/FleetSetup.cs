@@ -3,13 +3,19 @@ namespace Scheduler.LoadTest;
 using System.Diagnostics;
 using Scheduler.Api.V1;
 
-/// <summary>One load plant: its id, nameplate and the last timestamp sent for it (samples must be strictly increasing).</summary>
-internal sealed class LoadPlant(string id, double nameplateMw, int index)
+/// <summary>One load plant: its id, nameplate, site and the last timestamp sent for it (samples must be strictly increasing).</summary>
+internal sealed class LoadPlant(string id, double nameplateMw, int index, int siteIndex)
 {
     public string Id { get; } = id;
     public double NameplateMw { get; } = nameplateMw;
     public int Index { get; } = index;
+    /// <summary>Its site's place in <see cref="LoadFleet.SiteIds"/>.</summary>
+    public int SiteIndex { get; } = siteIndex;
     public DateTimeOffset LastSentAt { get; set; } = DateTimeOffset.MinValue;
+
+    /// <summary>The load fleet's plants: 20-60 MW each, dealt to the sites in turn.</summary>
+    public static List<LoadPlant> Fleet(int plants, int sites) =>
+        [.. Enumerable.Range(0, plants).Select(i => new LoadPlant($"load-p{i:D5}", 20 + i % 5 * 10, i, i % sites))];
 }
 
 /// <summary>The load fleet: <c>Sites</c> sites in region "load", chained by links, and the plants spread over them.</summary>
@@ -30,7 +36,7 @@ internal static class FleetSetup
         using var channel = host.NewChannel();
         var client = new FleetService.FleetServiceClient(channel);
         var siteIds = Enumerable.Range(0, siteCount).Select(i => $"load-s{i:D4}").ToList();
-        var plants = Enumerable.Range(0, plantCount).Select(i => new LoadPlant($"load-p{i:D5}", 20 + i % 5 * 10, i)).ToList();
+        var plants = LoadPlant.Fleet(plantCount, siteCount);
         var links = Enumerable.Range(0, siteCount - 1).Select(i => new Link { SiteA = siteIds[i], SiteB = siteIds[i + 1], BandwidthGbps = 100 }).ToList();
 
         long done = 0;
@@ -51,7 +57,7 @@ internal static class FleetSetup
                     Plant = new Plant
                     {
                         Id = plant.Id, Kind = plant.Index % 2 == 0 ? PlantKind.Wind : PlantKind.Solar,
-                        NameplateMw = plant.NameplateMw, SiteId = siteIds[plant.Index % siteCount],
+                        NameplateMw = plant.NameplateMw, SiteId = siteIds[plant.SiteIndex],
                     },
                 }, cancellationToken: ct);
                 Interlocked.Increment(ref done);

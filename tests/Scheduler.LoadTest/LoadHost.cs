@@ -59,7 +59,8 @@ internal sealed class LoadHost : IAsyncDisposable
     /// </param>
     /// <param name="sampleRatio"><c>Scheduler:Tracing:SampleRatio</c> and <c>TelemetrySampleRatio</c>, or null for the host's defaults.</param>
     /// <param name="spanProfile">Also time spans by name (see <see cref="SpanCounter"/>).</param>
-    public static async Task<LoadHost> StartAsync(bool tracing, double? sampleRatio, bool spanProfile)
+    /// <param name="settings">More host settings, <c>--Key=value</c>.</param>
+    public static async Task<LoadHost> StartAsync(bool tracing, double? sampleRatio, bool spanProfile, params string[] settings)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-load-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
@@ -77,6 +78,7 @@ internal sealed class LoadHost : IAsyncDisposable
                 ? [$"--Scheduler:Tracing:SampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}", $"--Scheduler:Tracing:TelemetrySampleRatio={ratio.ToString(CultureInfo.InvariantCulture)}"]
                 : Array.Empty<string>(),
             .. tracing ? Array.Empty<string>() : ["--Scheduler:Tracing:Enabled=false"],
+            .. settings,
         ];
         SpanCounter? spans = tracing ? new SpanCounter(spanProfile) : null;
         var app = SchedulerApp.Build(new WebApplicationOptions { ContentRootPath = dataDir, Args = args }, builder =>

@@ -18,6 +18,8 @@ public sealed record LoadOptions
           --active-jobs N      jobs created for the decision-latency phase (the scale of the target: 10,000)
           --memory-jobs N      jobs in the region when resident memory is read (100,000); 0 skips the memory phase
           --scale-seconds S    seconds of 1 Hz telemetry over which decision latency is read (default 30)
+          --front-every S      in the scale phase, a weather front darkens one more site every S seconds for 30 s, so
+                               that telemetry triggers decisions (relocations, pauses, resumes); 0: no fronts (default 10)
           --paced-rate N       after the all-out telemetry of each host, telemetry paced at N samples/s for the same time;
                                its CPU per sample gives a second tracing-overhead figure (default 15,000; 0: skip)
           --sample-ratio R     Scheduler:Tracing:SampleRatio and TelemetrySampleRatio for the tracing-on hosts (default: the host's)
@@ -40,6 +42,7 @@ public sealed record LoadOptions
     public int ActiveJobs { get; init; } = 10_000;
     public int MemoryJobs { get; init; } = 100_000;
     public double ScaleSeconds { get; init; } = 30;
+    public int FrontEverySeconds { get; init; } = 10;
     public int PacedSamplesPerSecond { get; init; } = 15_000;
     public bool SpanProfile { get; init; } = true;
     public bool Ceilings { get; init; } = true;
@@ -96,6 +99,7 @@ public sealed record LoadOptions
                 "--duration" => options with { DurationSeconds = Seconds(1) },
                 "--warmup" => options with { WarmupSeconds = Seconds(0) },
                 "--scale-seconds" => options with { ScaleSeconds = Seconds(1) },
+                "--front-every" => options with { FrontEverySeconds = Count(0) },
                 "--active-jobs" => options with { ActiveJobs = Count(1) },
                 "--memory-jobs" => options with { MemoryJobs = Count(0) },
                 "--paced-rate" => options with { PacedSamplesPerSecond = Count(0) },

@@ -48,7 +48,7 @@ public static class LoadTool
         if (options.Ceilings)
         {
             Console.Error.WriteLine($"== ceilings: grpc-dotnet empty service, {options.Concurrency} unary callers and {options.Streams} client streams, {options.DurationSeconds:0.#} s each");
-            var plants = Enumerable.Range(0, options.Plants).Select(i => new LoadPlant($"load-p{i:D5}", 20 + i % 5 * 10, i)).ToList();
+            var plants = LoadPlant.Fleet(options.Plants, options.Sites);
             (unary, streaming) = await Ceilings.GrpcAsync(options.Concurrency, options.Streams, plants, options.Duration, cancellation);
             Console.Error.WriteLine($"   unary {unary.PerSecond:N0} calls/s (p99 {unary.P99Ms:0.00} ms); streaming {streaming.PerSecond:N0} messages/s");
             CollectGarbage();

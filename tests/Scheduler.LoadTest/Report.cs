@@ -154,7 +154,7 @@ internal sealed record Report(
             new("telemetry / grpc streaming ceiling", ">= 0.5", share, share is null ? null : share >= 0.5),
             new("job creates/s (tracing on)", ">= 2,000", creates, creates >= 2_000),
             new("job create p99 ms (tracing on)", "<= 50", p99, p99 <= 50),
-            new($"decision latency p99 ms ({scale.ActiveJobsTarget:N0} jobs, {scale.Plants:N0} plants at 1 Hz)", "<= 10", Round(scale.DecisionLatencyP99Ms),
+            new($"decision latency p99 ms ({scale.ActiveJobsTarget:N0} jobs, {scale.Plants:N0} plants at 1 Hz{(scale.FrontEverySeconds > 0 ? $", a front every {scale.FrontEverySeconds} s" : "")})", "<= 10", Round(scale.DecisionLatencyP99Ms),
                 scale.Decisions > 0 ? scale.DecisionLatencyP99Ms <= 10 : null),
             new("resident memory MiB at 100,000 jobs", "<= 2,048", memoryAtTarget, memoryAtTarget is null ? null : memoryAtTarget <= 2_048),
             new("tracing overhead %, telemetry (median; met if every round <= 10)", "<= 10", overheadTelemetry.MedianPercent, Resolved(overheadTelemetry)),
@@ -199,6 +199,8 @@ internal sealed record Report(
         text.AppendLine(c, $"{"grpc unary ceiling calls/s (p99 ms)",-52} {F(GrpcUnaryCeilingCallsPerSecond),12} {"(" + F(GrpcUnaryCeilingP99Ms, "0.00") + ")",12}");
         text.AppendLine(c, $"{"orleans grain-call ceiling calls/s (p99 ms)",-52} {F(GrainCallCeilingPerSecond),12} {"(" + F(GrainCallCeilingP99Ms, "0.000") + ")",12}");
         text.AppendLine(c, $"{$"decision latency p50 / p99 / p99.9 ms ({Decisions:N0} decisions)",-52} {F(DecisionLatencyP50Ms, "0.0") + " / " + F(DecisionLatencyP99Ms, "0.0") + " / " + F(DecisionLatencyP999Ms, "0.0"),12}");
+        foreach (var (key, l) in (Scale.DecisionLatencyByTriggerAndKind ?? new Dictionary<string, LatencySummary>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            text.AppendLine(c, $"{$"  {key} ({l.Decisions:N0}): p50 / p99 / max ms",-52} {F(l.P50Ms, "0.0") + " / " + F(l.P99Ms, "0.0") + " / " + F(l.MaxMs, "0.0"),12}");
         text.AppendLine(c, $"{$"resident memory MiB at {F(ResidentMemoryJobs)} jobs (managed heap)",-52} {F(ResidentMemoryMiB),12} {"(" + F(ManagedHeapMiB) + ")",12}");
         text.AppendLine(c, $"{"tracing overhead % telemetry: median [min, max]",-52} {F(TracingOverheadTelemetry.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadTelemetry.MinPercent, "0.0") + ", " + F(TracingOverheadTelemetry.MaxPercent, "0.0") + "]",12}");
         text.AppendLine(c, $"{"tracing overhead % job creation: median [min, max]",-52} {F(TracingOverheadJobCreate.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadJobCreate.MinPercent, "0.0") + ", " + F(TracingOverheadJobCreate.MaxPercent, "0.0") + "]",12}");
@@ -210,7 +212,7 @@ internal sealed record Report(
         text.AppendLine();
         text.AppendLine("targets:");
         foreach (var t in Targets)
-            text.AppendLine(c, $"  {(t.Met switch { true => "met   ", false => "MISSED", null => "n/a   " })} {t.Name,-68} {t.Wanted,10}  measured {F(t.Measured, "#,0.##")}");
+            text.AppendLine(c, $"  {(t.Met switch { true => "met   ", false => "MISSED", null => "n/a   " })} {t.Name,-80} {t.Wanted,10}  measured {F(t.Measured, "#,0.##")}");
         text.AppendLine(Ok ? "OK: no rejected samples, no failed calls" : "PROBLEMS:\n  " + string.Join("\n  ", Problems));
         if (Warnings.Count > 0) text.AppendLine("WARNINGS:\n  " + string.Join("\n  ", Warnings));
         return text.ToString();

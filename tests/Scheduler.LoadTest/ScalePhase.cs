@@ -6,7 +6,7 @@ using Grpc.Core;
 using Scheduler.Api.V1;
 using SchedulerDiagnostics = Scheduler.Grains.SchedulerDiagnostics;
 
-/// <summary>Decision latency of the decisions one kind of round took (<c>scheduler.round.trigger</c>).</summary>
+/// <summary>Decision latency of the decisions of one kind that one kind of round took (<c>scheduler.round.trigger</c>/<c>scheduler.decision.kind</c>).</summary>
 internal sealed record LatencySummary(int Decisions, double P50Ms, double P99Ms, double MaxMs);
 
 internal sealed record ScaleResult(
@@ -22,7 +22,7 @@ internal sealed record ScaleResult(
     double DecisionLatencyP99Ms,
     double DecisionLatencyP999Ms,
     double DecisionLatencyMaxMs,
-    IReadOnlyDictionary<string, LatencySummary>? DecisionLatencyByTrigger,
+    IReadOnlyDictionary<string, LatencySummary>? DecisionLatencyByTriggerAndKind,
     long Ticks,
     double TickP50Ms,
     double TickP99Ms,
@@ -33,7 +33,8 @@ internal sealed record ScaleResult(
     double? ManagedHeapMiB,
     TelemetryResult? Telemetry,
     IReadOnlyList<string> Problems,
-    RuntimeStats? WindowRuntime = null)
+    RuntimeStats? WindowRuntime = null,
+    int FrontEverySeconds = 0)
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
@@ -45,23 +46,31 @@ internal sealed record ScaleResult(
 /// every plant reporting at 1 Hz throughout; <c>activeJobs</c> jobs created as fast as they go, then, once the region
 /// has placed them (no job queued, or a time limit), a window in which a trickle of creates (5/s) keeps decisions
 /// coming and the scheduler's own histogram <c>scheduler.decision.latency</c> is read; then more jobs up to
-/// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set.
+/// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set. With fronts
+/// (<see cref="Weathers.Fronts"/>), sites fall short and recover throughout, so that telemetry triggers decisions too;
+/// the host's policy cooldown is then <see cref="FrontCooldown"/>, not an hour, or no job placed in the run could move
+/// or pause.
 /// </summary>
 internal static class ScalePhase
 {
     private const double TrickleCreatesPerSecond = 5;
     private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(120);
+    private const string FrontCooldown = "00:00:00";
 
     public static async Task<ScaleResult> RunAsync(LoadOptions options, CancellationToken cancellation)
     {
         const string name = "scale";
         var problems = new List<string>();
-        await using var host = await LoadHost.StartAsync(tracing: true, options.SampleRatio, spanProfile: false);
+        var fronts = options.FrontEverySeconds > 0;
+        await using var host = await LoadHost.StartAsync(tracing: true, options.SampleRatio, spanProfile: false,
+            fronts ? [$"--Scheduler:Policy:Cooldown={FrontCooldown}"] : []);
         Console.Error.WriteLine($"== {name}: fleet set-up, {options.Sites} sites, {options.Plants} plants");
         var (fleet, _) = await FleetSetup.RunAsync(host, options.Sites, options.Plants, cancellation);
 
         using var stopTelemetry = new CancellationTokenSource();
-        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1))
+        if (fronts) Console.Error.WriteLine($"   a front darkens one more site every {options.FrontEverySeconds} s for {Weathers.FrontRounds} s; policy cooldown {FrontCooldown}");
+        var weather = fronts ? Weathers.Fronts(options.Sites, options.FrontEverySeconds) : Weathers.Waves;
+        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1), weather)
             .RunAsync(TimeSpan.FromHours(1), $"{name}: telemetry at 1 Hz", cancellation, stopTelemetry.Token);
         var jobs = new JobCreateScenario(host, fleet, options.Concurrency);
         using var channel = host.NewChannel();
@@ -91,7 +100,7 @@ internal static class ScalePhase
             if (atWindow.Queued > 0) problems.Add($"scale: {atWindow.Queued} jobs still queued {settleSeconds:0} s after the creates");
             Console.Error.WriteLine($"   settled after {settleSeconds:0.0} s: {atWindow.Running:N0} running, {atWindow.Queued:N0} queued; reading decision latency for {options.ScaleSeconds:0} s");
 
-            using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency", SchedulerDiagnostics.Tags.Trigger))
+            using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency", SchedulerDiagnostics.Tags.Trigger, SchedulerDiagnostics.Tags.DecisionKind))
             using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration", SchedulerDiagnostics.Tags.Region))
             {
                 var window = Stopwatch.GetTimestamp();
@@ -106,7 +115,7 @@ internal static class ScalePhase
                 ticks = tickRecorder.SortedBy().GetValueOrDefault(LoadFleet.Region) ?? [];
             }
             foreach (var (trigger, l) in byTrigger.OrderBy(kv => kv.Key))
-                Console.Error.WriteLine($"   trigger {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
+                Console.Error.WriteLine($"   {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
             Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
             // A GC pause is what most often stands between a decision and its target: the window's collections say how many.
             LoadRun.PrintRuntime(windowRuntime);
@@ -136,7 +145,7 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems, windowRuntime);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds);
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
@@ -161,8 +170,8 @@ internal sealed class HistogramRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly List<(string? Tag, double Value)> _values = [];
 
-    /// <param name="tag">A tag whose value each measurement is kept with (<see cref="SortedBy"/>).</param>
-    public HistogramRecorder(string meter, string instrument, string? tag = null)
+    /// <param name="keys">Tags whose values each measurement is kept with, joined by '/' (<see cref="SortedBy"/>).</param>
+    public HistogramRecorder(string meter, string instrument, params string[] keys)
     {
         _listener.InstrumentPublished = (i, listener) =>
         {
@@ -171,9 +180,11 @@ internal sealed class HistogramRecorder : IDisposable
         _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
         {
             if (!double.IsFinite(value)) return;
-            string? tagValue = null;
-            foreach (var t in tags) if (t.Key == tag) tagValue = t.Value?.ToString();
-            lock (_values) _values.Add((tagValue, value));
+            var tagValues = new string?[keys.Length];
+            foreach (var t in tags)
+                if (Array.IndexOf(keys, t.Key) is var i and >= 0) tagValues[i] = t.Value?.ToString();
+            var key = keys.Length == 0 ? null : string.Join('/', tagValues);
+            lock (_values) _values.Add((key, value));
         });
         _listener.Start();
     }
@@ -183,7 +194,7 @@ internal sealed class HistogramRecorder : IDisposable
         lock (_values) return [.. _values.Select(v => v.Value).Order()];
     }
 
-    /// <summary>The measurements of each value of the tag, sorted.</summary>
+    /// <summary>The measurements of each value of the tags, sorted.</summary>
     public IReadOnlyDictionary<string, double[]> SortedBy()
     {
         lock (_values) return _values.GroupBy(v => v.Tag ?? "").ToDictionary(g => g.Key, g => g.Select(v => v.Value).Order().ToArray());

@@ -38,8 +38,8 @@ internal sealed record TelemetryResult(
 /// plant grains have validated, from the scheduler's own counter <c>scheduler.telemetry.samples</c>.
 /// </summary>
 /// <remarks>With <c>pace</c>, each stream sends one round per <c>pace</c> (1 s: every plant at 1 Hz, as plants report)
-/// instead of as fast as it can.</remarks>
-internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int streams, TimeSpan? pace = null)
+/// instead of as fast as it can. Each sample is its plant's nameplate times the <c>weather</c> (default: the waves).</remarks>
+internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int streams, TimeSpan? pace = null, Weather? weather = null)
 {
     private static readonly TimeSpan MinStep = TimeSpan.FromMicroseconds(1);
 
@@ -75,7 +75,7 @@ internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int stre
                         {
                             PlantId = plant.Id,
                             Time = Timestamp.FromDateTimeOffset(at),
-                            Megawatts = plant.NameplateMw * (0.55 + 0.35 * Math.Sin(round * 0.05 + plant.Index)),
+                            Megawatts = plant.NameplateMw * (weather ?? Weathers.Waves)(plant, round),
                         }, cancellation);
                         Interlocked.Increment(ref sent);
                     }

@@ -26,7 +26,7 @@ public sealed class SchedulerMetrics
         _decisions = meter.CreateCounter<long>("scheduler.decisions", "{decision}", "Dispatch decisions applied, by kind and reason");
         _samples = meter.CreateCounter<long>("scheduler.telemetry.samples", "{sample}", "Generation samples, by result (accepted, rejected)");
         _ingestLag = meter.CreateHistogram<double>("scheduler.telemetry.ingest_lag", "s", "Scheduler time at receipt minus the sample's event time");
-        _decisionLatency = meter.CreateHistogram<double>("scheduler.decision.latency", "ms", "Real time from what triggered the decision to the decision applied: the new job or the supply-raising sample (prompt dispatch), or the newest sample of the sites involved (tick)");
+        _decisionLatency = meter.CreateHistogram<double>("scheduler.decision.latency", "ms", "Real time from what triggered the decision to the decision applied: the new job, the supply-raising or -lowering sample (prompt dispatch), or the newest sample of the sites involved (tick); by trigger and kind");
         _tickDuration = meter.CreateHistogram<double>("scheduler.tick.duration", "ms", "Real time one region's tick took: steps, progress, reconcile, the policy round and its decisions; by region");
         Gauge(meter, "scheduler.site.green_supply", "MW", s => s.GreenSupplyMegawatts);
         Gauge(meter, "scheduler.site.load", "MW", s => s.LoadMegawatts);
@@ -57,7 +57,8 @@ public sealed class SchedulerMetrics
         _decisions.Add(1, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.DecisionKind, decision.Kind.ToString()),
             new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Reason, decision.Reason));
         if (double.IsFinite(latencyMilliseconds))
-            _decisionLatency.Record(latencyMilliseconds, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Trigger, trigger));
+            _decisionLatency.Record(latencyMilliseconds, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Trigger, trigger),
+                new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.DecisionKind, decision.Kind.ToString()));
     }
 
     public void TickCompleted(string region, double milliseconds) =>
