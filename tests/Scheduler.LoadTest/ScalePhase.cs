@@ -46,10 +46,10 @@ internal sealed record ScaleResult(
 /// every plant reporting at 1 Hz throughout; <c>activeJobs</c> jobs created as fast as they go, then, once the region
 /// has placed them (no job queued, or a time limit), a window in which a trickle of creates (5/s) keeps decisions
 /// coming and the scheduler's own histogram <c>scheduler.decision.latency</c> is read; then more jobs up to
-/// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set. With fronts
-/// (<see cref="Weathers.Fronts"/>), sites fall short and recover throughout, so that telemetry triggers decisions too;
-/// the host's policy cooldown is then <see cref="FrontCooldown"/>, not an hour, or no job placed in the run could move
-/// or pause.
+/// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set. With fronts (<see cref="Fronts"/>,
+/// from the window on), sites fall short and recover throughout the window, so that telemetry triggers decisions too;
+/// the host's policy cooldown is then <see cref="FrontCooldown"/>, not an hour: no job placed in the run could move
+/// or pause otherwise, and with any cooldown the tick would move them once it passed, a decision no sample triggers.
 /// </summary>
 internal static class ScalePhase
 {
@@ -68,9 +68,9 @@ internal static class ScalePhase
         var (fleet, _) = await FleetSetup.RunAsync(host, options.Sites, options.Plants, cancellation);
 
         using var stopTelemetry = new CancellationTokenSource();
-        if (fronts) Console.Error.WriteLine($"   a front darkens one more site every {options.FrontEverySeconds} s for {Weathers.FrontRounds} s; policy cooldown {FrontCooldown}");
-        var weather = fronts ? Weathers.Fronts(options.Sites, options.FrontEverySeconds) : Weathers.Waves;
-        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1), weather)
+        var weather = new Fronts(options.Sites, Math.Max(1, options.FrontEverySeconds));
+        var telemetryStarted = Stopwatch.GetTimestamp();
+        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1), weather.Output)
             .RunAsync(TimeSpan.FromHours(1), $"{name}: telemetry at 1 Hz", cancellation, stopTelemetry.Token);
         var jobs = new JobCreateScenario(host, fleet, options.Concurrency);
         using var channel = host.NewChannel();
@@ -99,6 +99,12 @@ internal static class ScalePhase
             settleSeconds = Stopwatch.GetElapsedTime(settle).TotalSeconds;
             if (atWindow.Queued > 0) problems.Add($"scale: {atWindow.Queued} jobs still queued {settleSeconds:0} s after the creates");
             Console.Error.WriteLine($"   settled after {settleSeconds:0.0} s: {atWindow.Running:N0} running, {atWindow.Queued:N0} queued; reading decision latency for {options.ScaleSeconds:0} s");
+            if (fronts)
+            {
+                // The next round of telemetry (one a second since it started) brings the first front.
+                weather.StartAt((int)Stopwatch.GetElapsedTime(telemetryStarted).TotalSeconds + 1);
+                Console.Error.WriteLine($"   a front darkens one more site every {options.FrontEverySeconds} s for {Fronts.Rounds} s; policy cooldown {FrontCooldown}");
+            }
 
             using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency", SchedulerDiagnostics.Tags.Trigger, SchedulerDiagnostics.Tags.DecisionKind))
             using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration", SchedulerDiagnostics.Tags.Region))
