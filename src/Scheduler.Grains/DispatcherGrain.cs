@@ -71,7 +71,7 @@ public sealed partial class DispatcherGrain(
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
     /// <summary>
-    /// The live jobs as the tick's full round copies them, kept for the next (only the tick runs full rounds, one at a
+    /// The live jobs as the tick's full round copies them, kept for the next (only the tick runs rounds over every job, one at a
     /// time). At 100,000 jobs a copy is about 11 MB: the shared array pool kept one for every thread that had returned
     /// one, and the managed heap grew by 270 MB.
     /// </summary>
