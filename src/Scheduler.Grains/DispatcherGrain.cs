@@ -54,7 +54,10 @@ public sealed partial class DispatcherGrain(
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private Dispatcher _dispatcher = null!;
-    /// <summary>The prompt rounds' own policy instance (starts and deficit rounds, one at a time): a dispatcher is not thread-safe, and they decide while a tick does.</summary>
+    /// <summary>
+    /// The prompt rounds' own policy instance (rounds of starts and deficit rounds, one at a time): a dispatcher is not
+    /// thread-safe, and they decide while a tick does.
+    /// </summary>
     private Dispatcher _promptDispatcher = null!;
     private JobCatalog _catalog = null!;
     /// <summary>
@@ -71,9 +74,9 @@ public sealed partial class DispatcherGrain(
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
     /// <summary>
-    /// The live jobs as the tick's full round copies them, kept for the next (only the tick runs rounds over every job, one at a
-    /// time). At 100,000 jobs a copy is about 11 MB: the shared array pool kept one for every thread that had returned
-    /// one, and the managed heap grew by 270 MB.
+    /// The live jobs as the tick's full round copies them, kept for the next (only the tick runs rounds over every job,
+    /// one at a time). At 100,000 jobs a copy is about 11 MB: the shared array pool kept one for every thread that had
+    /// returned one, and the managed heap grew by 270 MB.
     /// </summary>
     private LiveJob[] _roundCopy = [];
 
@@ -501,7 +504,6 @@ public sealed partial class DispatcherGrain(
         return seen;
     }
 
-
     /// <summary>
     /// Applies a round's decisions through the job grains, one round at a time, in the round's order and in waves
     /// (below); one refused leaves the others standing. A decision is dropped when another round got there first: its
@@ -576,7 +578,7 @@ public sealed partial class DispatcherGrain(
     /// Whether a decision still fits the region as it is now: its job unchanged since the round saw it (and, if new,
     /// stored), its GPUs still free.
     /// </summary>
-    /// <param name="taking">GPUs at the decision's destination that starts applied alongside it are taking.</param>
+    /// <param name="taking">GPUs at the decision's destination that decisions applied alongside it are taking.</param>
     private bool StillHolds(Decision decision, JobState seen, IReadOnlyDictionary<string, SiteStatus> sites, int taking)
     {
         if (!_waiting.MayStart(decision.JobId)) return false; // only a new job is not yet stored: any decision on it starts it
