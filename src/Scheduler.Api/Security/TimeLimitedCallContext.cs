@@ -11,17 +11,17 @@ using Grpc.Core;
 internal sealed class TimeLimitedCallContext : ServerCallContext, IDisposable
 {
     private readonly ServerCallContext _inner;
+    private readonly CancellationTokenSource _timeout;
     private readonly CancellationTokenSource _cancellation;
     private readonly DateTime _deadline;
 
     public TimeLimitedCallContext(ServerCallContext inner, TimeSpan timeout)
     {
         _inner = inner;
-        // The deadline is fixed before the timer starts, so when the token fires the deadline has passed.
         var server = DateTime.UtcNow + timeout;
         _deadline = inner.Deadline < server ? inner.Deadline : server;
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(inner.CancellationToken);
-        _cancellation.CancelAfter(timeout);
+        _timeout = new CancellationTokenSource(timeout);
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(inner.CancellationToken, _timeout.Token);
         // Interceptors after this one (and GetHttpContext) find the HttpContext through the user state of a wrapped context.
         inner.UserState[HttpContextKey] = inner.GetHttpContext();
     }
@@ -31,7 +31,9 @@ internal sealed class TimeLimitedCallContext : ServerCallContext, IDisposable
     protected override string MethodCore => _inner.Method;
     protected override string HostCore => _inner.Host;
     protected override string PeerCore => _inner.Peer;
-    protected override DateTime DeadlineCore => _deadline;
+    // The timer counts on a coarser clock than DateTime.UtcNow and may fire a little before the computed deadline:
+    // once it has fired, the deadline has passed, so the error mapping reports DEADLINE_EXCEEDED and not CANCELLED.
+    protected override DateTime DeadlineCore => _timeout.IsCancellationRequested && DateTime.UtcNow is var now && now < _deadline ? now : _deadline;
     protected override Metadata RequestHeadersCore => _inner.RequestHeaders;
     protected override CancellationToken CancellationTokenCore => _cancellation.Token;
     protected override Metadata ResponseTrailersCore => _inner.ResponseTrailers;
@@ -44,5 +46,9 @@ internal sealed class TimeLimitedCallContext : ServerCallContext, IDisposable
 
     protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) => _inner.WriteResponseHeadersAsync(responseHeaders);
 
-    public void Dispose() => _cancellation.Dispose();
+    public void Dispose()
+    {
+        _cancellation.Dispose();
+        _timeout.Dispose();
+    }
 }

@@ -44,8 +44,9 @@ public static class SiteStep
     {
         var pue = site.Cooling.PueAt(outsideCelsius);
         var perGpuMegawatts = site.KilowattsPerGpu / 1000.0 * pue;
-        var load = site.BaseLoadMegawatts * pue;
-        for (var i = 0; i < running.Count; i++) load += running[i].FacilityMegawatts(perGpuMegawatts, pue);
+        var jobMegawatts = new double[running.Count];
+        for (var i = 0; i < running.Count; i++) jobMegawatts[i] = running[i].FacilityMegawatts(perGpuMegawatts, pue);
+        var load = site.BaseLoadMegawatts * pue + SumInAnyOrder(jobMegawatts);
 
         var balance = PowerBalance.Step(new PowerBalanceInput(greenSupplyMegawatts, load, stateOfChargeMegawattHours,
             site.Battery, site.GridImportLimitMegawatts, stepHours));
@@ -56,18 +57,30 @@ public static class SiteStep
             balance.CurtailmentMegawatts * stepHours, greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour);
 
         var shares = new JobStepShare[running.Count];
-        double tokens = 0;
+        var tokens = new double[running.Count];
         for (var i = 0; i < running.Count; i++)
         {
             var job = running[i];
             var share = load > 0 ? job.FacilityMegawatts(perGpuMegawatts, pue) / load : 0;
             var gpuHours = job.ReportedGpuHours ?? job.Gpus * job.ActiveFraction * stepHours * served;
-            var jobTokens = (job.TokensPerGpuHour ?? 0) * gpuHours;
-            tokens += jobTokens;
+            var jobTokens = tokens[i] = (job.TokensPerGpuHour ?? 0) * gpuHours;
             shares[i] = new JobStepShare(job.JobId, gpuHours, EnergyLedger.ForEnergy(
                 siteLedger.GreenMegawattHours * share, siteLedger.BatteryMegawattHours * share, siteLedger.GridMegawattHours * share, 0,
                 greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour, jobTokens));
         }
-        return new SiteStepResult(balance, load, served, siteLedger with { Tokens = tokens }, shares);
+        return new SiteStepResult(balance, load, served, siteLedger with { Tokens = SumInAnyOrder(tokens) }, shares);
+    }
+
+    /// <summary>
+    /// The sum of <paramref name="values"/> (sorted in place), added smallest first, so it is the same bit for bit
+    /// whatever order they came in. A site lists its jobs in the order their starts landed, which concurrent starts
+    /// don't fix; a floating-point sum in that order would make two runs of the same replay differ in the last digit.
+    /// </summary>
+    private static double SumInAnyOrder(double[] values)
+    {
+        Array.Sort(values);
+        double sum = 0;
+        foreach (var v in values) sum += v;
+        return sum;
     }
 }

@@ -89,7 +89,10 @@ internal sealed class PolicyRun
         var hours = _scenario.Step.TotalHours;
         var sites = report.Sites.Where(l => l.Key.StartsWith(_prefix, StringComparison.Ordinal)).Select(l => l.Ledger).ToList();
         var mine = jobs.Where(j => _byServerId.ContainsKey(j.Id)).ToList();
-        var ledgers = report.Jobs.Where(l => _byServerId.ContainsKey(l.Key)).Select(l => l.Ledger).ToList();
+        // In the scenario's job order: the server lists jobs as their concurrent creates landed, and a sum in that
+        // order could differ between two runs of the same replay in the last digit.
+        var ledgers = report.Jobs.Where(l => _byServerId.ContainsKey(l.Key)).OrderBy(l => _byServerId[l.Key].Id, StringComparer.Ordinal)
+            .Select(l => l.Ledger).ToList();
 
         var greenAvailable = _scenario.Sites.Sum(s => Enumerable.Range(0, _scenario.Steps).Sum(i => _scenario.SiteGreenMegawatts(s.Id, i))) * hours;
         var greenUsed = sites.Sum(l => l.GreenMwh + l.BatteryMwh);
