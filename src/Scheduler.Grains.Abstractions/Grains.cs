@@ -66,6 +66,13 @@ public interface ISiteGrain : IGrainWithStringKey
     /// </param>
     Task<SiteStepReport> StepAsync(DateTimeOffset now, bool tellSupplyRises = false);
 
+    /// <summary>
+    /// Lets go of the releases, then binds the starts, in one turn, and stores them as one change of the site's
+    /// journal: a round's decisions at a site cost one write, not one each. A release or start the site refuses is
+    /// reported in the results; the others stand.
+    /// </summary>
+    Task<SiteJobResults> ChangeJobsAsync(SiteJobCommands commands);
+
     /// <summary>Binds a job (running now, or arriving at a time). Refused if the site knows a newer epoch of the job.</summary>
     Task StartJobAsync(JobAssignment assignment);
 
@@ -111,8 +118,19 @@ public interface IJobGrain : IGrainWithStringKey
 
     Task<JobRecord?> GetAsync();
 
-    /// <summary>Applies a dispatch decision and commands the sites. Throws <see cref="InvalidJobTransitionException"/> if not allowed.</summary>
-    Task<JobRecord> ApplyAsync(Decision decision, Scheduler.Core.Accounting.EnergyLedger cost, DateTimeOffset now);
+    /// <summary>
+    /// Takes a dispatch decision into the record (written before it returns); the caller then tells the sites: the one
+    /// the job leaves first (<see cref="JobDecisionTaken.LeavesSiteId"/>), then the one it is bound to. Throws
+    /// <see cref="InvalidJobTransitionException"/> if not allowed.
+    /// </summary>
+    /// <param name="counted">
+    /// For a job that moves or pauses (a new epoch), its site's latest count of the old epoch, credited in the same
+    /// write. A count that completes the job is recorded, and the decision is then refused.
+    /// </param>
+    Task<JobDecisionTaken> ApplyAsync(Decision decision, Scheduler.Core.Accounting.EnergyLedger cost, DateTimeOffset now, EpochProgress? counted = null);
+
+    /// <summary>The site the job left is checkpointing it (<see cref="ReleaseOutcome.Checkpointing"/>): its next start waits for that checkpoint.</summary>
+    Task<JobRecord> AwaitCheckpointAsync(long epoch, DateTimeOffset now);
 
     /// <summary>Credits work and energy from a site step (ignored if from an older epoch).</summary>
     Task<JobRecord> RecordProgressAsync(JobProgress progress, DateTimeOffset now);

@@ -70,6 +70,46 @@ public sealed record JobAssignment(
     public EpochProgress Counted => new(Job.Epoch, Job.RemainingGpuHours, EpochLedger);
 }
 
+/// <summary>A job to let go at a site, at the job's new epoch; <paramref name="KeepState"/>: paused or moving away (an agent checkpoints it).</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobRelease(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] long Epoch,
+    [property: Id(2)] bool KeepState);
+
+/// <summary>
+/// What one site is told of a round's decisions at once: jobs to let go, then jobs to bind. Arrays: Orleans has a codec
+/// for arrays, not for the compiler's types behind a collection expression.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record SiteJobCommands(
+    [property: Id(0)] JobRelease[] Releases,
+    [property: Id(1)] JobAssignment[] Starts);
+
+/// <summary>How a site took a release.</summary>
+public enum ReleaseOutcome
+{
+    /// <summary>Refused: the site knows a newer epoch of the job. Nothing changed.</summary>
+    Stale,
+    /// <summary>Let go.</summary>
+    Released,
+    /// <summary>Let go, and the site's agent is checkpointing the job: its next start waits for that checkpoint.</summary>
+    Checkpointing,
+}
+
+/// <summary>What a site did with <see cref="SiteJobCommands"/>, in the commands' order.</summary>
+/// <param name="StartRefusals">Per start, why the site refused it (a newer epoch known, or too few free GPUs); null: bound.</param>
+[GenerateSerializer, Immutable]
+public sealed record SiteJobResults(
+    [property: Id(0)] ReleaseOutcome[] Releases,
+    [property: Id(1)] string?[] StartRefusals);
+
+/// <summary>A decision as the job's record took it: the record written, and the site the job must now leave, if any.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JobDecisionTaken(
+    [property: Id(0)] JobRecord Record,
+    [property: Id(1)] string? LeavesSiteId);
+
 /// <summary>A job's work and energy so far in its epoch, as its site counts them after a step (cumulative: see <see cref="EpochProgress"/>).</summary>
 [GenerateSerializer, Immutable]
 public sealed record JobProgress(

@@ -505,18 +505,18 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// Applies a round's decisions through the job grains, one round at a time, in the round's order and in waves
-    /// (below); one refused leaves the others standing. A decision is dropped when another round got there first: its
-    /// job is no longer as the round saw it, or its destination no longer has the GPUs. The job is then decided again
-    /// in the next round.
+    /// Applies a round's decisions, one round at a time, in the round's order and in waves (below); one refused leaves
+    /// the others standing. A decision is dropped when another round got there first: its job is no longer as the round
+    /// saw it, or its destination no longer has the GPUs. The job is then decided again in the next round.
     /// </summary>
     /// <remarks>
     /// Decisions go out in waves of up to <see cref="ApplyWave"/> at once, each checked against the region as the waves
     /// before left it and the GPUs the decisions before it in its wave take. One that does not fit ends the wave: a
     /// relocation or a pause in it may free the GPUs it needs, so it is checked again once the wave has landed, and only
-    /// then dropped. One at a time, each a job record written, a tick that placed 35,000 queued jobs applied for 27.6 s
-    /// and missed Orleans' 30 s response timeout; and a deficit round's relocations one after another made the last
-    /// one wait for all the others.
+    /// then dropped. A wave lands in two halves: every job's record takes its decision (<see cref="TakeAsync"/>, the
+    /// writes group-committed by the storage), then the sites are told, one call per site (<see cref="TellSitesAsync"/>).
+    /// One decision at a time, a tick that placed 35,000 queued jobs applied for 27.6 s and missed Orleans' 30 s response
+    /// timeout; and with one site call per decision, a front's fifty releases at one site were stored one after another.
     /// </remarks>
     /// <param name="seen">The decided jobs as the round's policy saw them.</param>
     /// <param name="changedSites">Gets every site a decision touched.</param>
@@ -529,7 +529,7 @@ public sealed partial class DispatcherGrain(
         try
         {
             var decisions = plan.Decisions;
-            var wave = new List<(Decision Decision, Task<bool> Applied)>(ApplyWave);
+            var wave = new List<(Decision Decision, Task<TakenDecision?> Taken)>(ApplyWave);
             // GPUs the wave's decisions take, per site, until their records are tracked.
             var taking = new Dictionary<string, int>(StringComparer.Ordinal);
             // A silo shutting down takes the grains away under the round: the rest waits for the next activation.
@@ -543,7 +543,9 @@ public sealed partial class DispatcherGrain(
                     var job = seen[decision.JobId];
                     if (StillHolds(decision, job, sites, taking.GetValueOrDefault(decision.ToSiteId)))
                     {
-                        wave.Add((decision, ApplyOneAsync(decision, sites, round, now, trigger, triggeredAt, changedSites)));
+                        // A decision waits for its round's trigger and, for a job not yet placed, for the job: latency runs from the later.
+                        var since = Later(triggeredAt(decision), _arrivedAt.TryGetValue(decision.JobId, out var arrived) ? arrived : null);
+                        wave.Add((decision, TakeAsync(decision, sites, round, now, since, changedSites)));
                         taking[decision.ToSiteId] = taking.GetValueOrDefault(decision.ToSiteId) + GpusTaken(decision, job);
                     }
                     // What the wave in flight frees (a relocation's or a pause's GPUs) may make room: checked again after it.
@@ -554,10 +556,17 @@ public sealed partial class DispatcherGrain(
                         _waiting.DecideAgain(decision.JobId);
                     }
                 }
-                await Task.WhenAll(wave.Select(w => w.Applied));
-                foreach (var (decision, took) in wave)
+                var taken = await Task.WhenAll(wave.Select(w => w.Taken));
+                var landed = await TellSitesAsync(taken, now);
+                for (var k = 0; k < wave.Count; k++)
                 {
-                    if (took.Result) applied.Add(decision);
+                    var decision = wave[k].Decision;
+                    if (landed[k])
+                    {
+                        applied.Add(decision);
+                        metrics.DecisionApplied(decision, taken[k]!.Since is { } t ? (DateTimeOffset.UtcNow - t).TotalMilliseconds : double.NaN, trigger);
+                        LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
+                    }
                     // A job still waiting is for the next round to decide again.
                     else _waiting.DecideAgain(decision.JobId);
                 }
@@ -587,38 +596,89 @@ public sealed partial class DispatcherGrain(
         return gpus == 0 || (sites.TryGetValue(decision.ToSiteId, out var to) && _held.GetValueOrDefault(decision.ToSiteId).Gpus + taking + gpus <= to.Spec.GpuCount);
     }
 
-    /// <returns>Whether the job took the decision.</returns>
-    private async Task<bool> ApplyOneAsync(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round, DateTimeOffset now, string trigger,
-        Func<Decision, DateTimeOffset?> triggeredAt, HashSet<string> changedSites)
+    /// <summary>A decision its job's record has taken: the record, the site the job leaves (if any), and when its latency started.</summary>
+    private sealed record TakenDecision(Decision Decision, JobRecord Record, string? LeavesSiteId, DateTimeOffset? Since);
+
+    /// <summary>The record's half of a decision: the job's record takes it, in one write. Null if the job refused it.</summary>
+    private async Task<TakenDecision?> TakeAsync(Decision decision, IReadOnlyDictionary<string, SiteStatus> sites, Activity? round, DateTimeOffset now,
+        DateTimeOffset? since, HashSet<string> changedSites)
     {
-        // A decision waits for its round's trigger and, for a job not yet placed, for the job: latency runs from the later.
-        var since = Later(triggeredAt(decision), _arrivedAt.TryGetValue(decision.JobId, out var arrived) ? arrived : null);
         var job = GrainFactory.Get<IJobGrain>(decision.JobId);
         if (decision.FromSiteId is { } from) changedSites.Add(from);
         changedSites.Add(decision.ToSiteId);
         var cost = decision.Relocation is { } move && sites.TryGetValue(decision.ToSiteId, out var to)
             ? EnergyLedger.ForRelocation(move.Gigabytes, move.TransferEnergyMegawattHours, to.Spec.GridPriceCnyPerKilowattHour, to.Spec.GridCarbonKgPerKilowattHour)
             : default;
+        // A job that moves or pauses starts a new epoch: its record takes the work its site counted in the old one, in the same write.
+        var counted = decision.Kind is DecisionKind.Relocate or DecisionKind.Pause && _live.TryGetValue(decision.JobId, out var live) ? live.Count : null;
         using var span = StartDecisionSpan(decision, round, sites);
         try
         {
-            // A job that moves or pauses starts a new epoch: its record first takes the work counted in the old one.
-            if (decision.Kind is DecisionKind.Relocate or DecisionKind.Pause) await ForwardLatestAsync(decision.JobId, now);
-            Track(await job.ApplyAsync(decision, cost, now));
+            var taken = await job.ApplyAsync(decision, cost, now, counted);
+            Track(taken.Record);
             // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
             if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
-            metrics.DecisionApplied(decision, since is { } t ? (DateTimeOffset.UtcNow - t).TotalMilliseconds : double.NaN, trigger);
-            LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
-            return true;
+            return new TakenDecision(decision, taken.Record, taken.LeavesSiteId, since);
         }
-        catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException or StaleEpochException or InvalidOperationException)
+        catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException)
         {
-            // The job changed under us (cancelled, say): take its record as it is now.
+            // The job changed under us (cancelled, say, or done): take its record as it is now.
             LogDecisionRefused(decision.Kind, decision.JobId, ex.Message);
             span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             if (await job.GetAsync() is { } current) Track(current);
-            return false;
+            return null;
         }
+    }
+
+    /// <summary>
+    /// The sites' half of a wave: one call to each site that jobs leave, then one to each site jobs are bound to, so
+    /// that a job's old site lets go before its new one binds it; each call is one write at its site (ADR 8). A job
+    /// whose old site's agent checkpoints it has that written in its record before its new site is told.
+    /// </summary>
+    /// <returns>Per decision of the wave, whether it landed: taken by its record, and not refused by a site.</returns>
+    private async Task<bool[]> TellSitesAsync(IReadOnlyList<TakenDecision?> wave, DateTimeOffset now)
+    {
+        var landed = wave.Select(t => t is not null).ToArray();
+        var records = wave.Select(t => t?.Record).ToArray();
+
+        var checkpointing = new List<int>();
+        await Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => wave[k]?.LeavesSiteId is not null), k => wave[k]!.LeavesSiteId!)
+            .Select(async site =>
+            {
+                var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
+                    new SiteJobCommands([.. site.Select(k => new JobRelease(records[k]!.State.Id, records[k]!.State.Epoch, KeepState: true))], []));
+                var k = 0;
+                foreach (var i in site)
+                    if (results.Releases[k++] == ReleaseOutcome.Checkpointing) checkpointing.Add(i);
+            }));
+        if (checkpointing.Count > 0)
+        {
+            var awaited = await Task.WhenAll(checkpointing.Select(k =>
+                GrainFactory.Get<IJobGrain>(records[k]!.State.Id).AwaitCheckpointAsync(records[k]!.State.Epoch, now)));
+            for (var c = 0; c < checkpointing.Count; c++)
+            {
+                records[checkpointing[c]] = awaited[c];
+                Track(awaited[c]);
+            }
+        }
+
+        await Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => records[k] is { State.HoldsGpus: true } && landed[k]), k => records[k]!.State.SiteId!)
+            .Select(async site =>
+            {
+                var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
+                    new SiteJobCommands([], [.. site.Select(k => new JobAssignment(records[k]!.State, records[k]!.State.TransferEndsAt))]));
+                var n = 0;
+                foreach (var k in site)
+                    if (results.StartRefusals[n++] is { } why)
+                    {
+                        // The site knows better (a newer epoch, or fewer free GPUs): the tick's reconcile repairs the record's binding.
+                        LogDecisionRefused(wave[k]!.Decision.Kind, records[k]!.State.Id, why);
+                        landed[k] = false;
+                    }
+            }));
+        return landed;
+
+        static IEnumerable<IGrouping<string, int>> Grouped(IEnumerable<int> indices, Func<int, string> site) => indices.GroupBy(site, StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -18,8 +18,8 @@ public sealed class JobGrainState
 
 /// <summary>
 /// The durable record of one job and the single source of truth for where it runs. Every placement change is written
-/// before the sites are told, so a crash can leave a site behind the record (the dispatcher reconciles it) but never
-/// a job running where its record does not say.
+/// before the sites are told (by the dispatcher, for its decisions), so a crash can leave a site behind the record (the
+/// dispatcher reconciles it) but never a job running where its record does not say.
 /// </summary>
 public sealed class JobGrain(
     [PersistentState("job")] IPersistentState<JobGrainState> state,
@@ -63,9 +63,15 @@ public sealed class JobGrain(
 
     public Task<JobRecord?> GetAsync() => Task.FromResult(state.State.Record);
 
-    public async Task<JobRecord> ApplyAsync(Decision decision, EnergyLedger cost, DateTimeOffset now)
+    public async Task<JobDecisionTaken> ApplyAsync(Decision decision, EnergyLedger cost, DateTimeOffset now, EpochProgress? counted = null)
     {
         var record = Record;
+        if (counted is { } count)
+        {
+            record = Credited(record, count, now);
+            // Done before the decision: the completion is recorded, and the lifecycle refuses the decision below.
+            if (record.State.Status == JobStatus.Completed) await SaveAsync(record, now);
+        }
         var before = record.State;
         var after = JobLifecycle.Apply(before, decision, now);
         var kind = decision.Kind switch
@@ -77,31 +83,25 @@ public sealed class JobGrain(
         };
         await SaveAsync(Append(record with { State = after, Ledger = record.Ledger + cost },
             now, kind, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail), now);
+        // The old site lets go before the new one binds the job, so the job is never bound to two.
+        var leaves = before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus) ? old : null;
+        return new JobDecisionTaken(Record, leaves);
+    }
 
-        // Then the sites: the old one lets go first, so the job is never bound to two. A pause or a move keeps the
-        // job's state: where an agent runs it, that is a checkpoint, which the job's next start then waits for.
-        if (before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus)
-            && await GrainFactory.Get<ISiteGrain>(old).CheckpointJobAsync(after.Id, after.Epoch))
-        {
-            after = JobLifecycle.AwaitCheckpoint(Record.State);
-            await SaveAsync(Record with { State = after }, now, notify: false);
-        }
-        if (after.HoldsGpus)
-            await GrainFactory.Get<ISiteGrain>(after.SiteId!).StartJobAsync(new JobAssignment(after, after.TransferEndsAt));
+    public async Task<JobRecord> AwaitCheckpointAsync(long epoch, DateTimeOffset now)
+    {
+        var record = Record;
+        if (record.State.Epoch != epoch) return record;
+        await SaveAsync(record with { State = JobLifecycle.AwaitCheckpoint(record.State) }, now, notify: false);
         return Record;
     }
 
     public async Task<JobRecord> RecordProgressAsync(JobProgress progress, DateTimeOffset now)
     {
         var record = Record;
-        var (after, ledger, credit) = JobLifecycle.Credit(record.State, record.Ledger, state.State.Credit, progress.Counted, now);
-        if (credit == state.State.Credit) return record;
-        state.State.Credit = credit;
-        var next = record with { State = after, Ledger = ledger };
-        if (after.Status == JobStatus.Completed)
-        {
-            await SaveAsync(Append(next, now, "completed", after.SiteId, after.SiteId, "work-done", $"all {after.Spec.WorkGpuHours} GPU-hours done"), now);
-        }
+        var next = Credited(record, progress.Counted, now);
+        if (next == record) return record;
+        if (next.State.Status == JobStatus.Completed) await SaveAsync(next, now);
         else
         {
             state.State.Record = next;
@@ -110,6 +110,18 @@ public sealed class JobGrain(
             if (now - _lastProgressWrite >= options.Value.ProgressPersistInterval) await SaveAsync(next, now, notify: false);
         }
         return Record;
+    }
+
+    /// <summary>The record with a site's count credited (and the credit taken into the state), or the same record if the count adds nothing.</summary>
+    private JobRecord Credited(JobRecord record, EpochProgress counted, DateTimeOffset now)
+    {
+        var (after, ledger, credit) = JobLifecycle.Credit(record.State, record.Ledger, state.State.Credit, counted, now);
+        if (credit == state.State.Credit) return record;
+        state.State.Credit = credit;
+        var next = record with { State = after, Ledger = ledger };
+        return after.Status == JobStatus.Completed
+            ? Append(next, now, "completed", after.SiteId, after.SiteId, "work-done", $"all {after.Spec.WorkGpuHours} GPU-hours done")
+            : next;
     }
 
     public async Task<JobRecord> CompleteTransferAsync(DateTimeOffset now)

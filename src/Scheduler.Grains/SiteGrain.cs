@@ -278,19 +278,20 @@ public sealed class SiteGrain(
     }
 
     /// <summary>
-    /// Stores a start or release, already applied to the state: as one journaled change when the stored state is
-    /// the state less that change, otherwise (after an unwritten step, at a site run by an agent, whose executor state
-    /// the change also moved, or with the journal full) by writing the snapshot. Either way, stored before it answers.
+    /// Stores starts and releases, already applied to the state, as one write: one journal slot when the stored state
+    /// is the state less those changes, otherwise (after an unwritten step, at a site run by an agent, whose executor
+    /// state the changes also moved, or with the journal full) the snapshot. Either way, stored before it answers.
     /// </summary>
-    private async Task RecordAsync(SiteJobChange change)
+    private async Task RecordAsync(SiteJobChange[] changes)
     {
+        if (changes.Length == 0) return;
         if (!_journalable || S.Agent is not null || !_journal.HasRoom)
         {
             await WriteAsync(clock.GetUtcNow());
             return;
         }
         _journalable = false;
-        await _journal.AppendAsync(change);
+        await _journal.AppendAsync(changes);
         _journalable = true;
     }
 
@@ -312,13 +313,53 @@ public sealed class SiteGrain(
         return status;
     }
 
-    public async Task StartJobAsync(JobAssignment assignment)
+    public async Task<SiteJobResults> ChangeJobsAsync(SiteJobCommands commands)
+    {
+        var changes = new List<SiteJobChange>(commands.Releases.Length + commands.Starts.Length);
+        var releases = new ReleaseOutcome[commands.Releases.Length];
+        for (var i = 0; i < releases.Length; i++)
+        {
+            var r = commands.Releases[i];
+            releases[i] = Release(r.JobId, r.Epoch, r.KeepState, changes);
+        }
+        var refusals = new string?[commands.Starts.Length];
+        for (var i = 0; i < refusals.Length; i++)
+        {
+            try { changes.Add(Start(commands.Starts[i])); }
+            catch (Exception ex) when (ex is StaleEpochException or InvalidOperationException) { refusals[i] = ex.Message; }
+        }
+        await RecordAsync([.. changes]);
+        return new SiteJobResults(releases, refusals);
+    }
+
+    public async Task StartJobAsync(JobAssignment assignment) => await RecordAsync([Start(assignment)]);
+
+    public async Task<bool> StopJobAsync(string jobId, long epoch)
+    {
+        var changes = new List<SiteJobChange>(1);
+        var outcome = Release(jobId, epoch, keepState: false, changes);
+        await RecordAsync([.. changes]);
+        return outcome != ReleaseOutcome.Stale;
+    }
+
+    public async Task<bool> CheckpointJobAsync(string jobId, long epoch)
+    {
+        var changes = new List<SiteJobChange>(1);
+        var outcome = Release(jobId, epoch, keepState: true, changes);
+        await RecordAsync([.. changes]);
+        return outcome == ReleaseOutcome.Checkpointing;
+    }
+
+    /// <summary>Binds a job in the state and its executor; throws <see cref="StaleEpochException"/> or <see cref="InvalidOperationException"/> if refused.</summary>
+    private SiteJobChange Start(JobAssignment assignment)
     {
         if (S.Spec is not { } spec) throw new InvalidOperationException($"site '{this.GetPrimaryKeyString()}' is not configured");
         var job = assignment.Job;
         if (S.Epochs.TryGetValue(job.Id, out var known) && known > job.Epoch)
             throw new StaleEpochException($"site {spec.Id} already saw epoch {known} of job {job.Id}; refused epoch {job.Epoch}");
-        var used = S.Jobs.Values.Where(a => a.Job.Id != job.Id).Sum(a => a.Job.Spec.Gpus);
+        var used = 0;
+        foreach (var a in S.Jobs.Values)
+            if (a.Job.Id != job.Id) used += a.Job.Spec.Gpus;
         if (used + job.Spec.Gpus > spec.GpuCount)
             throw new InvalidOperationException($"site {spec.Id} has {spec.GpuCount - used} free GPUs; job {job.Id} needs {job.Spec.Gpus}");
         // The same placement told again (its checkpoint arrived, or a reconcile): only what the record knows of the
@@ -328,22 +369,19 @@ public sealed class SiteGrain(
         var change = new SiteJobChange(job.Id, job.Epoch, assignment);
         Apply(change);
         if (assignment.ArrivesAt is null) Executor.Run(assignment.Job);
-        await RecordAsync(change);
+        return change;
     }
 
-    public Task<bool> StopJobAsync(string jobId, long epoch) => ReleaseAsync(jobId, epoch, keepState: false);
-
-    public async Task<bool> CheckpointJobAsync(string jobId, long epoch) =>
-        await ReleaseAsync(jobId, epoch, keepState: true) && S.Agent is not null && S.Agent.Jobs.TryGetValue(jobId, out var a) && a.Phase == AgentJobPhase.Checkpointing;
-
-    private async Task<bool> ReleaseAsync(string jobId, long epoch, bool keepState)
+    /// <summary>Lets go of a job in the state and its executor, adding the change to <paramref name="changes"/>; a stale epoch changes nothing.</summary>
+    private ReleaseOutcome Release(string jobId, long epoch, bool keepState, List<SiteJobChange> changes)
     {
-        if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return false;
+        if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return ReleaseOutcome.Stale;
         var change = new SiteJobChange(jobId, epoch, Started: null);
         Apply(change);
         Executor.Release(jobId, epoch, keepState);
-        await RecordAsync(change);
-        return true;
+        changes.Add(change);
+        return keepState && S.Agent is { } agent && agent.Jobs.TryGetValue(jobId, out var a) && a.Phase == AgentJobPhase.Checkpointing
+            ? ReleaseOutcome.Checkpointing : ReleaseOutcome.Released;
     }
 
     public async Task<string> AttachAgentAsync(AgentHello hello)

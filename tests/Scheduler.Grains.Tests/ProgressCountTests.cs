@@ -107,6 +107,35 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
         Assert.Equal(5000 - 500 * (75 / 60.0 + 1 / 3600.0), job.State.RemainingGpuHours, 6);
     }
 
+    [Fact]
+    public async Task ADecisionWithACountThatCompletesTheJob_RecordsTheCompletion_AndIsRefused()
+    {
+        var fleet = new TestFleet(fixture);
+        var site = await fleet.AddSiteAsync("done");
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(site, 5);
+        await fleet.SubmitAsync(fleet.Job("j", gpus: 100, workGpuHours: 1000, interruptible: true, deadlineIn: TimeSpan.FromDays(3)));
+        await fleet.TickAsync(TimeSpan.FromSeconds(1)); // placed
+        var running = (await fleet.JobAsync("j")).State;
+        Assert.Equal(JobStatus.Running, running.Status);
+        var job = fixture.Client.GetGrain<IJobGrain>(running.Id);
+        var pause = new Decision(DecisionKind.Pause, running.Id, site, site, "test", "a pause that comes too late", [], null, 0);
+
+        // A count short of done is credited with the decision, in the same record.
+        var taken = await job.ApplyAsync(pause, default, fleet.Now, new EpochProgress(running.Epoch, 400, default));
+        Assert.Equal((JobStatus.Paused, 400.0, site), (taken.Record.State.Status, taken.Record.State.RemainingGpuHours, taken.LeavesSiteId));
+
+        var resume = new Decision(DecisionKind.Resume, running.Id, null, site, "test", "back", [], null, 0);
+        taken = await job.ApplyAsync(resume, default, fleet.Now);
+        await fixture.Client.GetGrain<ISiteGrain>(site).StartJobAsync(new JobAssignment(taken.Record.State, null));
+        await Assert.ThrowsAsync<JobTransitionException>(() =>
+            job.ApplyAsync(pause, default, fleet.Now, new EpochProgress(taken.Record.State.Epoch, 0, default)));
+
+        var record = (await job.GetAsync())!;
+        Assert.Equal(JobStatus.Completed, record.State.Status);
+        Assert.Equal("completed", record.History[^1].Kind);
+    }
+
     /// <summary>
     /// A site keeps its counts apart from its jobs' assignments between writes (a count is a value: counting every job
     /// every step changes no object), and each write takes them into the assignments: a site that wrote its steps and

@@ -6,7 +6,8 @@ using Scheduler.Core.Lifecycle;
 /// <summary>
 /// A site stores every change of what runs there before it answers (its step state is written behind; see
 /// <see cref="ProgressCountTests"/>): a start or stop it has acknowledged survives its loss, however many arrive at
-/// once. A start or stop is stored as one change in the site's journal, not by writing every job at the site.
+/// once. A start or stop, or a round's starts and stops at the site together, is stored as one write of the site's
+/// journal, not by writing every job at the site.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class SiteWriteTests(ClusterFixture fixture)
@@ -55,6 +56,36 @@ public sealed class SiteWriteTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARoundsChangesAtASite_AreOneJournalWrite_AndEachRefusalIsReportedWithoutUndoingTheOthers()
+    {
+        var fleet = new TestFleet(fixture);
+        var siteId = await fleet.AddSiteAsync("waves", gpus: 100);
+        var site = fleet.Client.GetGrain<ISiteGrain>(siteId);
+        var jobs = Enumerable.Range(0, 8).Select(i => Running(fleet, siteId, $"j{i}", gpus: 10)).ToList();
+        foreach (var j in jobs.Take(6)) await site.StartJobAsync(new JobAssignment(j, null));
+        var owner = site.GetGrainId();
+        var before = (await SiteJournal.LoadAsync(fixture.Storage, owner, 0)).Journal.Sequence;
+
+        var results = await site.ChangeJobsAsync(new SiteJobCommands(
+            [new JobRelease(jobs[0].Id, 2, KeepState: true), new JobRelease(jobs[1].Id, 2, KeepState: false), new JobRelease(jobs[2].Id, 0, KeepState: true)],
+            [new JobAssignment(jobs[6], null), new JobAssignment(jobs[0], null), new JobAssignment(Running(fleet, siteId, "big", gpus: 60), null), new JobAssignment(jobs[7], null)]));
+
+        Assert.Equal([ReleaseOutcome.Released, ReleaseOutcome.Released, ReleaseOutcome.Stale], results.Releases);
+        Assert.Null(results.StartRefusals[0]);
+        Assert.Contains("already saw epoch 2", results.StartRefusals[1]); // released at epoch 2 just before
+        Assert.Contains("free GPUs", results.StartRefusals[2]); // 60 on top of 60 of 100
+        Assert.Null(results.StartRefusals[3]);
+        var (journal, changes) = await SiteJournal.LoadAsync(fixture.Storage, owner, 0);
+        Assert.Equal(before + 1, journal.Sequence);
+        Assert.Equal([jobs[0].Id, jobs[1].Id, jobs[6].Id, jobs[7].Id], changes.TakeLast(4).Select(c => c.JobId));
+
+        var expected = new[] { 2, 3, 4, 5, 6, 7 }.Select(i => jobs[i].Id).Order().ToList();
+        Assert.Equal(expected, (await site.GetAsync())!.Jobs.Select(a => a.Job.Id).Order());
+        await fixture.CrashSiteAsync(siteId);
+        Assert.Equal(expected, (await site.GetAsync())!.Jobs.Select(a => a.Job.Id).Order());
+    }
+
+    [Fact]
     public async Task AStartAfterAnUnwrittenStep_WritesTheSnapshot_SoItIsNotReplayedBeforeThatStep()
     {
         var fleet = new TestFleet(fixture);
@@ -83,7 +114,7 @@ public sealed class SiteWriteTests(ClusterFixture fixture)
                 new GrainState<SiteJournalSlot>(new SiteJournalSlot { Sequence = sequence, Change = new SiteJobChange(job.Id, 1, new JobAssignment(job, null)) }));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SiteJournal.LoadAsync(fixture.Storage, owner, snapshotSequence: 0));
-        Assert.Contains("skips from change 1 to 3", error.Message);
+        Assert.Contains("skips from write 1 to 3", error.Message);
         Assert.Single((await SiteJournal.LoadAsync(fixture.Storage, owner, snapshotSequence: 2)).Changes); // change 3 alone follows a snapshot of 2
     }
 
@@ -120,6 +151,17 @@ public sealed class SiteWriteTests(ClusterFixture fixture)
                         Assert.True(await site.StopJobAsync(fleet.Id(some), bound[some]));
                         epochs[some] = bound[some];
                         bound.Remove(some);
+                        break;
+                    case < 40 and >= 30 when some is not null: // a round's changes at once: one job moves away, two arrive
+                        var away = bound[some] + 1;
+                        var (first, second) = ($"j{next++}", $"j{next++}");
+                        var results = await site.ChangeJobsAsync(new SiteJobCommands([new JobRelease(fleet.Id(some), away, KeepState: true)],
+                            [new JobAssignment(Running(fleet, siteId, first, epoch: 1), null), new JobAssignment(Running(fleet, siteId, second, epoch: 1), null)]));
+                        Assert.Equal([ReleaseOutcome.Released], results.Releases);
+                        Assert.All(results.StartRefusals, Assert.Null);
+                        epochs[some] = away;
+                        bound.Remove(some);
+                        bound[first] = epochs[first] = bound[second] = epochs[second] = 1;
                         break;
                     case < 80 and >= 75 when some is not null:
                         Assert.False(await site.StopJobAsync(fleet.Id(some), bound[some] - 1)); // stale: changes nothing
