@@ -19,7 +19,8 @@ public sealed record LoadOptions
           --memory-jobs N      jobs in the region when resident memory is read (100,000); 0 skips the memory phase
           --scale-seconds S    seconds of 1 Hz telemetry over which decision latency is read (default 30)
           --front-every S      in the scale phase, a weather front darkens one more site every S seconds for 30 s, so
-                               that telemetry triggers decisions (relocations, pauses, resumes); 0: no fronts (default 10)
+                               that telemetry triggers decisions (relocations, pauses, resumes); the fronts start 30 s
+                               before the latency window; 0: no fronts (default 10)
           --paced-rate N       after the all-out telemetry of each host, telemetry paced at N samples/s for the same time;
                                its CPU per sample gives a second tracing-overhead figure (default 15,000; 0: skip)
           --sample-ratio R     Scheduler:Tracing:SampleRatio and TelemetrySampleRatio for the tracing-on hosts (default: the host's)

@@ -47,7 +47,7 @@ internal sealed record ScaleResult(
 /// has placed them (no job queued, or a time limit), a window in which a trickle of creates (5/s) keeps decisions
 /// coming and the scheduler's own histogram <c>scheduler.decision.latency</c> is read; then more jobs up to
 /// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set. With fronts (<see cref="Fronts"/>,
-/// from the window on), sites fall short and recover throughout the window, so that telemetry triggers decisions too;
+/// from <see cref="Fronts.Rounds"/> seconds before the window on), sites fall short and recover throughout the window, so that telemetry triggers decisions too;
 /// the host's policy cooldown is then <see cref="FrontCooldown"/>, not an hour: no job placed in the run could move
 /// or pause otherwise, and with any cooldown the tick would move them once it passed, a decision no sample triggers.
 /// </summary>
@@ -101,9 +101,12 @@ internal static class ScalePhase
             Console.Error.WriteLine($"   settled after {settleSeconds:0.0} s: {atWindow.Running:N0} running, {atWindow.Queued:N0} queued; reading decision latency for {options.ScaleSeconds:0} s");
             if (fronts)
             {
-                // The next round of telemetry (one a second since it started) brings the first front.
+                // The next round of telemetry (one a second since it started) brings the first front. The window opens
+                // once the weather is steady: after one front's life as many sites are dark as ever will be, and the
+                // first fronts, the first time the process runs relocations and pauses at all, are behind.
                 weather.StartAt((int)Stopwatch.GetElapsedTime(telemetryStarted).TotalSeconds + 1);
-                Console.Error.WriteLine($"   a front darkens one more site every {options.FrontEverySeconds} s for {Fronts.Rounds} s; policy cooldown {FrontCooldown}");
+                Console.Error.WriteLine($"   a front darkens one more site every {options.FrontEverySeconds} s for {Fronts.Rounds} s; policy cooldown {FrontCooldown}; the window opens after {Fronts.Rounds} s of fronts");
+                await Task.Delay(TimeSpan.FromSeconds(Fronts.Rounds), cancellation);
             }
 
             using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency", SchedulerDiagnostics.Tags.Trigger, SchedulerDiagnostics.Tags.DecisionKind))
