@@ -647,9 +647,9 @@ public sealed partial class DispatcherGrain(
             {
                 var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
                     new SiteJobCommands([.. site.Select(k => new JobRelease(records[k]!.State.Id, records[k]!.State.Epoch, KeepState: true))], []));
-                var k = 0;
-                foreach (var i in site)
-                    if (results.Releases[k++] == ReleaseOutcome.Checkpointing) checkpointing.Add(i);
+                var n = 0;
+                foreach (var k in site)
+                    if (results.Releases[n++] == ReleaseOutcome.Checkpointing) checkpointing.Add(k);
             }));
         if (checkpointing.Count > 0)
         {
@@ -662,7 +662,7 @@ public sealed partial class DispatcherGrain(
             }
         }
 
-        await Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => records[k] is { State.HoldsGpus: true } && landed[k]), k => records[k]!.State.SiteId!)
+        await Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => records[k] is { State.HoldsGpus: true }), k => records[k]!.State.SiteId!)
             .Select(async site =>
             {
                 var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
