@@ -13,6 +13,7 @@ public class SchedulerBenchmarks
     private Dispatcher _dispatcher = null!;
     private FleetSnapshot _snapshot = null!;
     private FleetSnapshot _steady = null!;
+    private FleetSnapshot _deficit = null!;
     private PowerBalanceInput _balanceInput;
     private SiteSpec _stepSite = null!;
     private SiteSnapshot _stepSnapshot = null!;
@@ -41,6 +42,10 @@ public class SchedulerBenchmarks
             GridImportLimitMegawatts: site.Spec.GridImportLimitMegawatts,
             StepHours: 0.25);
 
+        _deficit = DeficitRoundOf(_steady, fleet.SiteWithRunningJobsNearest(70).Spec.Id);
+        if (_dispatcher.Decide(_deficit, RoundScope.Full).Decisions.Count == 0)
+            throw new InvalidOperationException("the deficit round decides nothing: the benchmark would measure the wrong thing");
+
         _stepSnapshot = fleet.SiteWithRunningJobsNearest(70);
         _stepSite = _stepSnapshot.Spec;
         _stepGreenPrice = fleet.GreenPriceBySite[_stepSite.Id];
@@ -64,6 +69,28 @@ public class SchedulerBenchmarks
     /// </summary>
     [Benchmark]
     public DispatchPlan PromptRound() => _dispatcher.Decide(_steady, RoundScope.StartsOnly);
+
+    /// <summary>
+    /// A deficit round (docs/adr/0006-prompt-dispatch.md, item 10): one site of about 70 running jobs falls to 1 % of its
+    /// supply, and the full policy runs on that site's jobs alone, every other site counted by the GPUs it holds, as the
+    /// dispatcher grain runs it between ticks.
+    /// </summary>
+    [Benchmark]
+    public DispatchPlan DeficitRound() => _dispatcher.Decide(_deficit, RoundScope.Full);
+
+    /// <summary>The snapshot of a deficit round at <paramref name="siteId"/>: its supply cut to 1 %, its jobs alone, the others' as held GPUs.</summary>
+    private static FleetSnapshot DeficitRoundOf(FleetSnapshot fleet, string siteId)
+    {
+        var held = fleet.Jobs.Where(j => j.HoldsGpus && j.SiteId != siteId)
+            .GroupBy(j => j.SiteId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(j => j.Spec.Gpus), StringComparer.Ordinal);
+        return fleet with
+        {
+            Sites = [.. fleet.Sites.Select(s => s.Spec.Id == siteId
+                ? s with { GreenSupplyMegawatts = s.GreenSupplyMegawatts * 0.01, StateOfChargeMegawattHours = s.Spec.Battery.MinEnergyMegawattHours }
+                : s with { HeldGpus = held.GetValueOrDefault(s.Spec.Id) })],
+            Jobs = [.. fleet.Jobs.Where(j => j.HoldsGpus && j.SiteId == siteId)],
+        };
+    }
 
     /// <summary>One microgrid balance step at one site.</summary>
     [Benchmark]
