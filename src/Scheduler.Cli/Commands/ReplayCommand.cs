@@ -107,12 +107,12 @@ internal static class ReplayCommand
         if (json is not null)
         {
             ReportJson.Write(report, json.FullName);
-            Console.Error.WriteLine($"wrote {json.FullName}");
+            Console.Error.WriteLine($"wrote {json}"); // as given: a relative path stays relative in logs that are committed
         }
         if (html is not null)
         {
             HtmlReport.Write(report, html.FullName);
-            Console.Error.WriteLine($"wrote {html.FullName}");
+            Console.Error.WriteLine($"wrote {html}");
         }
         return Cli.Ok;
     }
