@@ -334,21 +334,11 @@ public sealed class SiteGrain(
 
     public async Task StartJobAsync(JobAssignment assignment) => await RecordAsync([Start(assignment)]);
 
-    public async Task<bool> StopJobAsync(string jobId, long epoch)
-    {
-        var changes = new List<SiteJobChange>(1);
-        var outcome = Release(jobId, epoch, keepState: false, changes);
-        await RecordAsync([.. changes]);
-        return outcome != ReleaseOutcome.Stale;
-    }
+    public async Task<bool> StopJobAsync(string jobId, long epoch) =>
+        (await ChangeJobsAsync(new SiteJobCommands([new JobRelease(jobId, epoch, KeepState: false)], []))).Releases[0] != ReleaseOutcome.Stale;
 
-    public async Task<bool> CheckpointJobAsync(string jobId, long epoch)
-    {
-        var changes = new List<SiteJobChange>(1);
-        var outcome = Release(jobId, epoch, keepState: true, changes);
-        await RecordAsync([.. changes]);
-        return outcome == ReleaseOutcome.Checkpointing;
-    }
+    public async Task<bool> CheckpointJobAsync(string jobId, long epoch) =>
+        (await ChangeJobsAsync(new SiteJobCommands([new JobRelease(jobId, epoch, KeepState: true)], []))).Releases[0] == ReleaseOutcome.Checkpointing;
 
     /// <summary>Binds a job in the state and its executor; throws <see cref="StaleEpochException"/> or <see cref="InvalidOperationException"/> if refused.</summary>
     private SiteJobChange Start(JobAssignment assignment)
