@@ -58,9 +58,23 @@ public sealed class SchedulerHost : IAsyncDisposable
     public static async Task<SchedulerHost> StartFreshAsync(Action<WebApplicationBuilder>? configure = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "scheduler-tests-" + Guid.NewGuid().ToString("N")[..8]);
-        var host = await StartAsync(dataDir, new FakeTimeProvider(HostFixture.Start), configure);
-        host._ownedDataDir = dataDir;
-        return host;
+        try
+        {
+            var host = await StartAsync(dataDir, new FakeTimeProvider(HostFixture.Start), configure);
+            host._ownedDataDir = dataDir;
+            return host;
+        }
+        catch
+        {
+            // A host that refuses to start (the bad-options tests) has already written its development key there.
+            DeleteDataDir(dataDir);
+            throw;
+        }
+    }
+
+    private static void DeleteDataDir(string dataDir)
+    {
+        try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     public static async Task<SchedulerHost> StartAsync(string dataDir, FakeTimeProvider time, Action<WebApplicationBuilder>? configure = null)
@@ -109,8 +123,7 @@ public sealed class SchedulerHost : IAsyncDisposable
         lock (_channels) _channels.ForEach(c => c.Dispose());
         await App.StopAsync();
         await App.DisposeAsync();
-        if (_ownedDataDir is not null)
-            try { Directory.Delete(_ownedDataDir, recursive: true); } catch (IOException) { }
+        if (_ownedDataDir is not null) DeleteDataDir(_ownedDataDir);
     }
 
 }

@@ -82,6 +82,7 @@ public class ReplayDriverTests
         {
             await app.StopAsync();
             await app.DisposeAsync();
+            Directory.Delete(dataDir, recursive: true);
         }
     }
 
