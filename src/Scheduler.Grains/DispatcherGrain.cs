@@ -68,8 +68,7 @@ public sealed partial class DispatcherGrain(
     private readonly WaitingJobs _waiting = new();
     /// <summary>When each job not yet placed reached the dispatcher (real time), for decision latency.</summary>
     private readonly Dictionary<string, DateTimeOffset> _arrivedAt = new(StringComparer.Ordinal);
-    /// <summary>GPUs and jobs held per site by the live jobs (running there, or arriving).</summary>
-    private readonly Dictionary<string, SiteHold> _held = new(StringComparer.Ordinal);
+    private readonly SiteHolds _held = new();
     private readonly Dictionary<string, string> _traceParents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastDeferral = new(StringComparer.Ordinal);
     private TickReport? _lastTick;
@@ -173,7 +172,7 @@ public sealed partial class DispatcherGrain(
         if (_region is null || !_region.SiteIds.Contains(fall.SiteId)) return Task.CompletedTask;
         _told[fall.SiteId] = fall;
         // A site that holds no job here has nothing to relocate or pause.
-        if (_held.GetValueOrDefault(fall.SiteId).Jobs == 0 || !MayRunPromptRounds) return Task.CompletedTask;
+        if (_held.JobsAt(fall.SiteId).Count == 0 || !MayRunPromptRounds) return Task.CompletedTask;
         _deficits.TryAdd(fall.SiteId, fall.ReceivedAt);
         RunPromptRounds();
         return Task.CompletedTask;
@@ -460,13 +459,14 @@ public sealed partial class DispatcherGrain(
     {
         var full = scope == RoundScope.Full && onlySites is null;
         var siteSnapshots = sites.Select(s => new SiteSnapshot(s.Spec, s.GreenSupplyMegawatts, s.OutsideCelsius, s.StateOfChargeMegawattHours,
-            s.Forecast, s.Executor?.Available ?? true, full || onlySites?.Contains(s.Spec.Id) == true ? 0 : _held.GetValueOrDefault(s.Spec.Id).Gpus)).ToList();
+            s.Forecast, s.Executor?.Available ?? true, full || onlySites?.Contains(s.Spec.Id) == true ? 0 : _held.GpusAt(s.Spec.Id))).ToList();
         if (!full)
         {
             // Waiting jobs have no counts; bound ones are taken as their sites last counted them.
             var jobs = onlySites is null
                 ? _waiting.TakeForPromptRound().Select(id => _live[id].Job).ToList()
-                : _live.Values.Where(l => l.Job.HoldsGpus && onlySites.Contains(l.Job.SiteId!)).Select(l => l.Counted(now)).ToList();
+                // In id order: a set's order differs from one process to the next, and the policy breaks some ties by order.
+                : onlySites.SelectMany(_held.JobsAt).Order(StringComparer.Ordinal).Select(id => _live[id].Counted(now)).ToList();
             var snapshot = new FleetSnapshot(now, siteSnapshots, links, jobs);
             // A round over a few jobs takes a fraction of a millisecond: handing it to the thread pool and back
             // cost more than that whenever the tick's work filled the pool's queue.
@@ -593,7 +593,7 @@ public sealed partial class DispatcherGrain(
         if (!_waiting.MayStart(decision.JobId)) return false; // only a new job is not yet stored: any decision on it starts it
         if (!_live.TryGetValue(decision.JobId, out var live) || live.Job.Status != seen.Status || live.Job.Epoch != seen.Epoch) return false;
         var gpus = GpusTaken(decision, live.Job);
-        return gpus == 0 || (sites.TryGetValue(decision.ToSiteId, out var to) && _held.GetValueOrDefault(decision.ToSiteId).Gpus + taking + gpus <= to.Spec.GpuCount);
+        return gpus == 0 || (sites.TryGetValue(decision.ToSiteId, out var to) && _held.GpusAt(decision.ToSiteId) + taking + gpus <= to.Spec.GpuCount);
     }
 
     /// <summary>A decision its job's record has taken: the record, the site the job leaves (if any), and when its latency started.</summary>
@@ -801,7 +801,7 @@ public sealed partial class DispatcherGrain(
     /// together (the SQLite writer commits what is queued as one transaction), where one after another each waited
     /// for its own commit.
     /// </summary>
-    private const int ApplyWave = 64;
+    private const int ApplyWave = 256;
 
     /// <summary>
     /// A live job as its record last told it, its site's latest count of its work (cumulative per epoch; none while it
@@ -815,14 +815,6 @@ public sealed partial class DispatcherGrain(
         /// </summary>
         public JobState Counted(DateTimeOffset now) =>
             Count is { IsComplete: false } count ? JobLifecycle.Credit(Job, default, null, count, now).Job : Job;
-    }
-
-    /// <summary>What the live jobs bound to a site hold there: GPUs, and how many jobs.</summary>
-    private readonly record struct SiteHold(int Gpus, int Jobs)
-    {
-        public SiteHold More(int gpus) => new(Gpus + gpus, Jobs + 1);
-
-        public SiteHold Less(int gpus) => new(Gpus - gpus, Jobs - 1);
     }
 
     /// <summary>
@@ -867,11 +859,9 @@ public sealed partial class DispatcherGrain(
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
-        ILookup<string, LiveJob>? boundBySite = null;
         foreach (var site in sites)
         {
             if (Agrees(site)) continue;
-            boundBySite ??= _live.Values.Where(l => l.Job.HoldsGpus).ToLookup(l => l.Job.SiteId!, StringComparer.Ordinal);
             var grain = GrainFactory.Get<ISiteGrain>(site.Spec.Id);
             var before = commands.Count;
             var held = site.Jobs.ToDictionary(a => a.Job.Id, StringComparer.Ordinal);
@@ -882,7 +872,7 @@ public sealed partial class DispatcherGrain(
                 if (known && !IsBoundTo(owner, site.Spec.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
-            foreach (var live in boundBySite[site.Spec.Id].Where(l => !held.ContainsKey(l.Job.Id) && !startedDuringSteps.ContainsKey(l.Job.Id)))
+            foreach (var live in _held.JobsAt(site.Spec.Id).Where(id => !held.ContainsKey(id) && !startedDuringSteps.ContainsKey(id)).Select(id => _live[id]))
                 commands.Add(grain.StartJobAsync(new JobAssignment(live.Counted(now), live.Job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
@@ -900,7 +890,7 @@ public sealed partial class DispatcherGrain(
     /// </summary>
     private bool Agrees(SiteStatus site)
     {
-        if (site.Jobs.Count != _held.GetValueOrDefault(site.Spec.Id).Jobs) return false;
+        if (site.Jobs.Count != _held.JobsAt(site.Spec.Id).Count) return false;
         foreach (var a in site.Jobs)
             if (!_live.TryGetValue(a.Job.Id, out var owner) || !IsBoundTo(owner.Job, site.Spec.Id)) return false;
         return true;
@@ -919,12 +909,9 @@ public sealed partial class DispatcherGrain(
         var job = record.State;
         var known = _catalog.Find(job.Id);
         if (known is not null && known.State.IsTerminal && !job.IsTerminal) return;
-        if (_live.TryGetValue(job.Id, out var before) && before.Job.HoldsGpus)
-        {
-            _held[before.Job.SiteId!] = _held[before.Job.SiteId!].Less(before.Job.Spec.Gpus);
-            if (!(job.HoldsGpus && job.SiteId == before.Job.SiteId)) _waiting.CapacityRose();
-        }
-        if (!job.IsTerminal && job.HoldsGpus) _held[job.SiteId!] = _held.GetValueOrDefault(job.SiteId!).More(job.Spec.Gpus);
+        var tracked = _live.TryGetValue(job.Id, out var before);
+        if (tracked && before.Job.HoldsGpus && !(job.HoldsGpus && job.SiteId == before.Job.SiteId)) _waiting.CapacityRose();
+        _held.Track(tracked ? before.Job : null, job);
         var summary = new JobSummary(job, record.Region, record.CreatedAt, record.Ledger, record.TraceParent);
         if (known != summary) _catalog.Set(summary, persist: job.IsTerminal && known?.State.IsTerminal != true);
         if (job.Status is JobStatus.Queued or JobStatus.Paused) _waiting.Waits(job.Id);
