@@ -25,7 +25,7 @@ internal sealed class SiteHolds
         }
     }
 
-    /// <summary>The ids of the jobs bound to a site.</summary>
+    /// <summary>The ids of the jobs bound to a site: the set itself, which changes as jobs are tracked (copy it to keep it).</summary>
     public IReadOnlySet<string> JobsAt(string siteId) => _sites.TryGetValue(siteId, out var hold) ? hold.Jobs : NoJobs;
 
     /// <summary>The GPUs the jobs bound to a site hold there.</summary>
