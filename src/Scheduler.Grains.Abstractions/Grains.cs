@@ -39,7 +39,8 @@ public interface IPlantGrain : IGrainWithStringKey
     Task<PlantStatus?> GetAsync();
 
     /// <summary>Validates and records a sample, then tells the plant's site. A rejected sample changes nothing.</summary>
-    Task<SampleVerdict> ReportAsync(GenerationSample sample);
+    /// <param name="receivedAt">When the server read the sample (real time): a decision it triggers counts its latency from here.</param>
+    Task<SampleVerdict> ReportAsync(GenerationSample sample, DateTimeOffset receivedAt);
 }
 
 /// <summary>One data-center site (key: site id): its microgrid and the jobs bound to it.</summary>

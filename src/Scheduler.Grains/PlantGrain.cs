@@ -46,7 +46,7 @@ public sealed class PlantGrain(
         ? new PlantStatus(spec, state.State.LastSampleAt, state.State.LastMegawatts, state.State.Accepted, state.State.Rejected, state.State.Recent.ToList())
         : null);
 
-    public async Task<SampleVerdict> ReportAsync(GenerationSample sample)
+    public async Task<SampleVerdict> ReportAsync(GenerationSample sample, DateTimeOffset receivedAt)
     {
         var s = state.State;
         if (s.Spec is not { } spec) return new SampleVerdict(false, "plant_id", $"unknown plant '{this.GetPrimaryKeyString()}'");
@@ -68,7 +68,7 @@ public sealed class PlantGrain(
         await GrainFactory.Get<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
             spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast,
             // Decision spans link to the sample that fed them; an unsampled sample has no span to link to.
-            Activity.Current is { Recorded: true } sampled ? sampled.Id : null, DateTimeOffset.UtcNow));
+            Activity.Current is { Recorded: true } sampled ? sampled.Id : null, receivedAt));
 
         // Telemetry is re-sent every second or so: write behind rather than on every sample.
         if (now - _lastWrite >= options.Value.PlantStaleAfter / 2)

@@ -90,16 +90,17 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         // Still in surplus after a notable fall: nothing to do.
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
         await fleet.ReportAsync(clouding, 4);
-        // A cloud: the supply falls below the job's 0.1 MW. The site tells the dispatcher, which moves the job.
+        // A cloud: the supply falls below the job's 0.1 MW. The site tells the dispatcher, which moves the job. The
+        // server read the sample half a second before its plant took it: the decision's latency counts from the read.
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
-        await fleet.ReportAsync(clouding, 0);
+        await fleet.ReportAsync(clouding, 0, receivedAt: DateTimeOffset.UtcNow.AddMilliseconds(-500));
 
         var moved = await UntilAsync(() => fleet.JobAsync("j"), j => j.History.Any(e => e.Kind == "relocating"));
         Assert.Equal(sunny, moved.State.SiteId);
         Assert.Equal(DecisionReasons.RelocateToSurplus, moved.History.Single(e => e.Kind == "relocating").Reason);
         Assert.Equal([("deficit", 1L)], await rounds.UntilAsync(1));
         var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("deficit")), l => l.Count > 0));
-        Assert.True(latency >= 0 && double.IsFinite(latency), $"latency {latency} ms");
+        Assert.True(latency >= 500 && double.IsFinite(latency), $"latency {latency} ms");
     }
 
     [Fact]

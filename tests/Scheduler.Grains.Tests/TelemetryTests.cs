@@ -36,7 +36,7 @@ public class TelemetryTests(ClusterFixture fixture)
     [Fact]
     public async Task Plant_UnknownToTheFleet_IsRejected()
     {
-        var verdict = await fixture.Client.GetGrain<IPlantGrain>("no-such-plant").ReportAsync(new GenerationSample(fixture.Time.GetUtcNow(), 1, null, []));
+        var verdict = await fixture.Client.GetGrain<IPlantGrain>("no-such-plant").ReportAsync(new GenerationSample(fixture.Time.GetUtcNow(), 1, null, []), DateTimeOffset.UtcNow);
 
         Assert.False(verdict.Accepted);
         Assert.Equal("plant_id", verdict.Field);

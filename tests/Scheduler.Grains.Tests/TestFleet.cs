@@ -38,11 +38,12 @@ internal sealed class TestFleet(ClusterFixture fixture)
     /// A sample from the site's wind plant; once it is accepted, waits until the site holds it. A plant tells its site
     /// one-way, so with two silos a tick or a read right after the plant's answer could otherwise miss it.
     /// </summary>
-    public async Task<SampleVerdict> ReportAsync(string siteId, double megawatts, DateTimeOffset? at = null)
+    /// <param name="receivedAt">When the server read the sample (real time); default now.</param>
+    public async Task<SampleVerdict> ReportAsync(string siteId, double megawatts, DateTimeOffset? at = null, DateTimeOffset? receivedAt = null)
     {
         var plant = siteId + "-wind";
         var time = at ?? Now;
-        var verdict = await Client.GetGrain<IPlantGrain>(plant).ReportAsync(new GenerationSample(time, megawatts, null, []));
+        var verdict = await Client.GetGrain<IPlantGrain>(plant).ReportAsync(new GenerationSample(time, megawatts, null, []), receivedAt ?? DateTimeOffset.UtcNow);
         var site = Client.GetGrain<ISiteGrain>(siteId);
         for (var wait = 0; verdict.Accepted && !(await site.GetAsync())!.Plants.Any(p => p.PlantId == plant && p.At == time); wait++)
         {
