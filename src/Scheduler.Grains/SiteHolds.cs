@@ -17,6 +17,8 @@ internal sealed class SiteHolds
     /// <summary>Takes a job's change: <paramref name="before"/> as last tracked (null if new), <paramref name="after"/> as it is now.</summary>
     public void Track(JobState? before, JobState after)
     {
+        // Still bound where it was (a count forwarded, say): nothing changes here.
+        if (before is { HoldsGpus: true } && after.HoldsGpus && before.SiteId == after.SiteId) return;
         if (before is { HoldsGpus: true }) _sites[before.SiteId!].Release(before);
         if (after.HoldsGpus)
         {

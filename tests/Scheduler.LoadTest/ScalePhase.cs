@@ -47,8 +47,8 @@ internal sealed record ScaleResult(
 /// has placed them (no job queued, or a time limit), a window in which a trickle of creates (5/s) keeps decisions
 /// coming and the scheduler's own histogram <c>scheduler.decision.latency</c> is read; then more jobs up to
 /// <c>memoryJobs</c>, a full blocking compacting GC, and the process's resident set. With fronts (<see cref="Fronts"/>,
-/// from <see cref="Fronts.Rounds"/> seconds before the window on), sites fall short and recover throughout the window, so that telemetry triggers decisions too;
-/// the host's policy cooldown is then <see cref="FrontCooldown"/>, not an hour: no job placed in the run could move
+/// from <see cref="Fronts.Rounds"/> seconds before the window on), sites fall short and recover throughout the window,
+/// so that telemetry triggers decisions too; the host's policy cooldown is then <see cref="FrontCooldown"/>, not an hour: no job placed in the run could move
 /// or pause otherwise, and with any cooldown the tick would move them once it passed, a decision no sample triggers.
 /// </summary>
 internal static class ScalePhase
