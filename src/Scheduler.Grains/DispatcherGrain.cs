@@ -51,6 +51,7 @@ public sealed partial class DispatcherGrain(
     SchedulerClock clock,
     IHostApplicationLifetime lifetime,
     SchedulerMetrics metrics,
+    TelemetryHold telemetryHold,
     ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain
 {
     private Dispatcher _dispatcher = null!;
@@ -163,7 +164,7 @@ public sealed partial class DispatcherGrain(
         if (_region is null || !_region.SiteIds.Contains(rise.SiteId)) return Task.CompletedTask;
         _told[rise.SiteId] = rise;
         _waiting.CapacityRose();
-        if (_waiting.Count > 0) TriggerPromptRound("supply", rise.ReceivedAt);
+        if (_waiting.Count > 0) TriggerPromptRound(SupplyTrigger, rise.ReceivedAt);
         return Task.CompletedTask;
     }
 
@@ -203,7 +204,9 @@ public sealed partial class DispatcherGrain(
 
     /// <summary>
     /// One prompt round after another while triggers keep coming, so prompt rounds never overlap: deficit rounds first
-    /// (they shed load the sites cannot carry, and free GPUs), then a round of starts.
+    /// (they shed load the sites cannot carry, and free GPUs), then a round of starts. A round a sample triggered holds
+    /// this silo's telemetry ingest while it runs (<see cref="TelemetryHold"/>): a sample that comes meanwhile could only
+    /// trigger the next round, and handling the rest of its burst first made the round's writes wait (docs/performance.md).
     /// </summary>
     private async Task PromptRoundsAsync()
     {
@@ -217,13 +220,13 @@ public sealed partial class DispatcherGrain(
                     {
                         var fallen = new Dictionary<string, DateTimeOffset>(_deficits, StringComparer.Ordinal);
                         _deficits.Clear();
-                        await DeficitRoundAsync(fallen);
+                        using (telemetryHold.Hold(this.GetPrimaryKeyString())) await DeficitRoundAsync(fallen);
                     }
                     else
                     {
                         var (triggeredAt, trigger) = (_promptTriggeredAt!.Value, _promptTrigger);
                         _promptTriggeredAt = null;
-                        await PromptRoundAsync(triggeredAt, trigger);
+                        using (trigger == SupplyTrigger ? telemetryHold.Hold(this.GetPrimaryKeyString()) : default) await PromptRoundAsync(triggeredAt, trigger);
                     }
                 }
                 catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
@@ -280,6 +283,9 @@ public sealed partial class DispatcherGrain(
 
     /// <summary>The <c>scheduler.round.trigger</c> of a deficit round.</summary>
     private const string DeficitTrigger = "deficit";
+
+    /// <summary>The <c>scheduler.round.trigger</c> of a round of starts on a site's supply rise.</summary>
+    private const string SupplyTrigger = "supply";
 
     /// <summary>The sites as the last tick left them, with the supply they have told of since.</summary>
     private List<SiteStatus> SitesAsTold() =>

@@ -2,7 +2,9 @@ namespace Scheduler.Api.Tests;
 
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Scheduler.Api.V1;
+using TelemetryHold = Scheduler.Grains.TelemetryHold;
 
 [Collection(HostCollection.Name)]
 public class TelemetryApiTests(HostFixture fixture)
@@ -64,5 +66,40 @@ public class TelemetryApiTests(HostFixture fixture)
         Assert.Equal([(1L, "time"), (2L, "megawatts")], reply.Rejections.Select(r => (r.Index, r.Field)));
         var site = await new FleetService.FleetServiceClient(fixture.Host.Channel).GetSiteAsync(new GetSiteRequest { Id = "ulanqab" });
         Assert.Contains(site.Plants, p => p.PlantId == "ulanqab-wind" && p.Megawatts == 100);
+    }
+
+    /// <summary>
+    /// While a round holds the telemetry (<see cref="TelemetryHold"/>), a sample is read but not handed to its plant;
+    /// once the hold ends it is, on both the unary and the streaming path.
+    /// </summary>
+    [Fact]
+    public async Task WhileARoundHoldsTheTelemetry_NoSampleReachesItsPlant_TillTheHoldEnds()
+    {
+        // Held for as long as the test takes, not the default 50 ms.
+        await using var host = await SchedulerHost.StartFreshAsync(b => b.Services.AddSingleton(new TelemetryHold(TimeSpan.FromMinutes(5), TimeProvider.System)));
+        var telemetry = new TelemetryService.TelemetryServiceClient(host.Channel);
+        var fleet = new FleetService.FleetServiceClient(host.Channel);
+        var hold = host.App.Services.GetRequiredService<TelemetryHold>();
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        GenerationSample At(string plant, double mw) =>
+            new() { PlantId = plant, Megawatts = mw, Time = Timestamp.FromDateTimeOffset(host.Time.GetUtcNow()) };
+        async Task<double?> PlantMegawattsAsync(string plant) =>
+            (await fleet.GetSiteAsync(new GetSiteRequest { Id = "baotou" })).Plants.FirstOrDefault(p => p.PlantId == plant)?.Megawatts;
+
+        var round = hold.Hold("inner-mongolia");
+        var unary = telemetry.ReportGenerationAsync(At("baotou-wind", 42)).ResponseAsync;
+        using var stream = telemetry.PushGeneration();
+        await stream.RequestStream.WriteAsync(At("baotou-solar", 7));
+        await Task.Delay(300);
+        Assert.False(unary.IsCompleted);
+        Assert.Null(await PlantMegawattsAsync("baotou-wind"));
+        Assert.Null(await PlantMegawattsAsync("baotou-solar"));
+
+        round.Dispose();
+        Assert.True((await unary).Accepted);
+        await stream.RequestStream.CompleteAsync();
+        Assert.Equal(1, (await stream).Accepted);
+        Assert.Equal(42, await PlantMegawattsAsync("baotou-wind"));
+        Assert.Equal(7, await PlantMegawattsAsync("baotou-solar"));
     }
 }

@@ -25,11 +25,14 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.ReportAsync(windy, 5);
         await fleet.TickAsync(Step); // the dispatcher's first picture of the region
         using var latencies = new DecisionLatencies();
+        var holds = fixture.TelemetryHoldsBy(fleet.Region);
 
         await fleet.SubmitAsync(fleet.Job("j"));
 
         var job = await UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
         Assert.Equal(windy, job.State.SiteId);
+        // A new job's round is no sample's: it does not hold the telemetry.
+        Assert.Equal(holds, fixture.TelemetryHoldsBy(fleet.Region));
         Assert.Equal(["created", "placed"], job.History.Select(e => e.Kind));
         Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
         // The record is written before the dispatcher, its apply returned, records the decision's latency.
@@ -58,6 +61,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Equal(JobStatus.Queued, (await fleet.JobAsync("waits")).State.Status);
 
         // The wind rises: the plant's sample reaches the site, the site tells the dispatcher, the job starts.
+        var holds = fixture.TelemetryHoldsBy(fleet.Region);
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
         await fleet.ReportAsync(site, 5);
 
@@ -65,6 +69,8 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Equal(site, job.State.SiteId);
         var placed = Assert.Single(job.History, e => e.Kind == "placed");
         Assert.Equal(DecisionReasons.GreenSurplus, placed.Reason);
+        // The round the rise triggered held its silo's telemetry while it ran.
+        Assert.Equal(holds + 1, fixture.TelemetryHoldsBy(fleet.Region));
     }
 
     [Fact]
@@ -86,6 +92,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.TickAsync(TimeSpan.FromSeconds(1));
         using var rounds = new PromptRounds(fleet.Region);
         using var latencies = new DecisionLatencies();
+        var holds = fixture.TelemetryHoldsBy(fleet.Region);
 
         // Still in surplus after a notable fall: nothing to do.
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
@@ -101,6 +108,8 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         Assert.Equal([("deficit", 1L)], await rounds.UntilAsync(1));
         var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("deficit")), l => l.Count > 0));
         Assert.True(latency >= 500 && double.IsFinite(latency), $"latency {latency} ms");
+        // The deficit round held its silo's telemetry while it ran.
+        Assert.Equal(holds + 1, fixture.TelemetryHoldsBy(fleet.Region));
     }
 
     [Fact]

@@ -13,6 +13,8 @@ public class SchedulerOptionsTests
         { "Scheduler:DefaultOutsideCelsius", o => o.DefaultOutsideCelsius = double.NaN },
         { "Scheduler:ProgressPersistInterval", o => o.ProgressPersistInterval = TimeSpan.FromSeconds(-1) },
         { "Scheduler:ProgressForwardInterval", o => o.ProgressForwardInterval = TimeSpan.FromSeconds(-1) },
+        { "Scheduler:TelemetryHoldLimit", o => o.TelemetryHoldLimit = TimeSpan.FromMilliseconds(-1) },
+        { "Scheduler:TelemetryHoldLimit", o => o.TelemetryHoldLimit = TimeSpan.FromSeconds(2) },
         { "Scheduler:JobHistoryLimit", o => o.JobHistoryLimit = 9 },
         { "Scheduler:AgentReconnectGrace", o => o.AgentReconnectGrace = TimeSpan.FromSeconds(-1) },
         { "Scheduler:SupplyChangeFraction", o => o.SupplyChangeFraction = 0 },

@@ -25,6 +25,7 @@ public static class SchedulerApiExtensions
         services.AddSingleton<IValidateOptions<AgentServiceOptions>, AgentServiceOptionsValidator>();
         services.AddSingleton<CallLimiter>();
         services.TryAddSingleton(TelemetryTracing.Off); // the host's telemetry registers the configured one first
+        services.TryAddSingleton(TelemetryHold.Off); // a co-hosted silo registers the one its dispatchers hold
         services.AddOptions<SchedulerTlsOptions>().BindConfiguration(SchedulerTlsOptions.Section);
         services.AddSingleton<PlantCertificates>();
         services.AddSingleton<AccessPolicy>();

@@ -7,7 +7,7 @@ using Scheduler.Grains;
 using GenerationSample = Scheduler.Api.V1.GenerationSample;
 
 /// <summary>Plants push generation samples; each is validated by its plant grain and never changes state if bad.</summary>
-internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracing tracing) : TelemetryService.TelemetryServiceBase
+internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracing tracing, TelemetryHold hold) : TelemetryService.TelemetryServiceBase
 {
     private const int MaxRejectionsReported = 100;
 
@@ -49,6 +49,7 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
         await foreach (var sample in requestStream.ReadAllAsync(context.CancellationToken))
         {
             var receivedAt = DateTimeOffset.UtcNow;
+            await hold.WhenReleasedAsync();
             if (latest.TryGetValue(sample.PlantId, out var previous))
                 await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure surfaces when it is completed
             var verdict = ReportAsync(sample, receivedAt, stream);
@@ -66,14 +67,16 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
 
     public override async Task<ReportGenerationResponse> ReportGeneration(GenerationSample request, ServerCallContext context)
     {
-        var verdict = await ReportAsync(request, DateTimeOffset.UtcNow, Activity.Current).WaitAsync(context.CancellationToken);
+        var receivedAt = DateTimeOffset.UtcNow;
+        await hold.WhenReleasedAsync().WaitAsync(context.CancellationToken);
+        var verdict = await ReportAsync(request, receivedAt, Activity.Current).WaitAsync(context.CancellationToken);
         if (!verdict.Accepted) new RequestValidation().Add(verdict.Field!, verdict.Reason!).ThrowIfInvalid();
         return new ReportGenerationResponse { Accepted = true };
     }
 
     /// <param name="receivedAt">
-    /// When the sample was read off the request: decision latency runs from here, so the time it then waits in the
-    /// silo's queues behind the rest of its burst counts. Counted from its plant grain instead (before session 15), a
+    /// When the sample was read off the request: decision latency runs from here, so the time it then waits (for a
+    /// round's hold, <see cref="TelemetryHold"/>, and in the silo's queues behind the rest of its burst) counts. Counted from its plant grain instead (before session 15), a
     /// front's sample had already waited 0.3–10 ms since the load tool sent it (docs/performance.md).
     /// </param>
     /// <param name="parent">The request's activity: a traced sample links to it. An untraced one runs under the current activity.</param>

@@ -20,7 +20,8 @@ public sealed class SchedulerMetrics
     private readonly Histogram<double> _decisionLatency;
     private readonly Histogram<double> _tickDuration;
 
-    public SchedulerMetrics(IMeterFactory meters)
+    /// <param name="telemetryHold">This silo's hold on telemetry, whose holds are counted.</param>
+    public SchedulerMetrics(IMeterFactory meters, TelemetryHold? telemetryHold = null)
     {
         var meter = meters.Create(SchedulerDiagnostics.SourceName);
         _decisions = meter.CreateCounter<long>("scheduler.decisions", "{decision}", "Dispatch decisions applied, by kind and reason");
@@ -38,6 +39,10 @@ public sealed class SchedulerMetrics
         meter.CreateObservableGauge("scheduler.jobs", () => _jobsByRegion.SelectMany(r => r.Value.Select(kv =>
             new Measurement<int>(kv.Value, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Region, r.Key), new KeyValuePair<string, object?>("scheduler.job.state", kv.Key.ToString())))),
             "{job}", "Jobs by region and state");
+        if (telemetryHold is not null)
+            meter.CreateObservableCounter("scheduler.telemetry.holds", () => telemetryHold.Holds.Select(kv =>
+                new Measurement<long>(kv.Value, new KeyValuePair<string, object?>(SchedulerDiagnostics.Tags.Region, kv.Key))), "{round}",
+                "Rounds that a sample triggered which held this silo's telemetry ingest while they decided and applied, by region");
     }
 
     public void SiteStepped(SiteStatus status) => _sites[status.Spec.Id] = status;

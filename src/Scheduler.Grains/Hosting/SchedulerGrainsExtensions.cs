@@ -28,6 +28,8 @@ public static class SchedulerGrainsExtensions
         services.AddHostedService<FleetClock>();
         services.AddMetrics();
         services.AddSingleton<Scheduler.Grains.Diagnostics.SchedulerMetrics>();
+        // Shared with this process's telemetry ingest (the gRPC API registers it only where no silo did).
+        services.TryAddSingleton(sp => new TelemetryHold(sp.GetRequiredService<IOptions<SchedulerOptions>>().Value.TelemetryHoldLimit, TimeProvider.System));
         // Traces follow calls across grains, within traces being recorded (GrainCallTracing).
         services.TryAddSingleton(DistributedContextPropagator.Current);
         silo.AddOutgoingGrainCallFilter<GrainCallTracing>();

@@ -30,6 +30,14 @@ public sealed class SchedulerOptions
     /// </summary>
     public double SupplyChangeFraction { get; set; } = 0.02;
 
+    /// <summary>
+    /// How long, at most, a round that a sample triggered (a deficit round, or a round of starts on a supply rise) holds
+    /// this silo's telemetry ingest while it decides and applies (real time, from the hold's start): decisions go
+    /// before more samples (<see cref="TelemetryHold"/>). Rounds take a few milliseconds; the limit keeps a slow one
+    /// from holding telemetry up. 0: never held. Default: 50 ms.
+    /// </summary>
+    public TimeSpan TelemetryHoldLimit { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>A plant whose last sample is older than this (in scheduler time) counts as 0 MW. Default: 2 minutes.</summary>
     public TimeSpan PlantStaleAfter { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -88,6 +96,8 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         if (!double.IsFinite(o.DefaultOutsideCelsius)) errors.Add("Scheduler:DefaultOutsideCelsius must be finite");
         if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
         if (o.ProgressForwardInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressForwardInterval must be >= 0, was {o.ProgressForwardInterval}");
+        if (o.TelemetryHoldLimit < TimeSpan.Zero || o.TelemetryHoldLimit > TimeSpan.FromSeconds(1))
+            errors.Add($"Scheduler:TelemetryHoldLimit must be within [0, 1 s], was {o.TelemetryHoldLimit}");
         if (o.JobHistoryLimit < 10) errors.Add($"Scheduler:JobHistoryLimit must be >= 10, was {o.JobHistoryLimit}");
         if (o.AgentReconnectGrace < TimeSpan.Zero) errors.Add($"Scheduler:AgentReconnectGrace must be >= 0, was {o.AgentReconnectGrace}");
         if (!(o.SupplyChangeFraction is > 0 and <= 1)) errors.Add($"Scheduler:SupplyChangeFraction must be within (0, 1], was {o.SupplyChangeFraction}");
