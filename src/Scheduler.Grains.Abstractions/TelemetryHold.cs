@@ -9,8 +9,8 @@ namespace Scheduler.Grains;
 /// record writes and site calls queued behind it: a round of resumes took 5–10 ms for its records, whatever its size.
 /// A sample that comes during a round could only trigger the next round anyway (rounds never overlap). The ingest
 /// stamps a sample before it waits, so the wait counts in the decision latency of what that sample triggers. A hold
-/// lasts at most <see cref="Limit"/> from its start, so a slow round delays telemetry, never stops it. Only the ingest of the process that runs
-/// the round waits: a sample read by another silo is not held.
+/// lasts at most <see cref="Limit"/> from its start, so a slow round delays telemetry, never stops it. Only the ingest
+/// of the process that runs the round waits: a sample read by another silo is not held.
 /// </remarks>
 public sealed class TelemetryHold(TimeSpan limit, TimeProvider time)
 {
@@ -23,7 +23,9 @@ public sealed class TelemetryHold(TimeSpan limit, TimeProvider time)
     /// <summary>The hold now; null while nobody holds.</summary>
     private Current? _current;
 
-    /// <summary>The longest a hold lasts from its start (later holders joining it do not extend it); zero: nothing is held.</summary>
+    /// <summary>
+    /// The longest a hold lasts from its start (later holders joining it do not extend it); zero: nothing is held.
+    /// </summary>
     public TimeSpan Limit { get; } = limit >= TimeSpan.Zero ? limit : throw new ArgumentOutOfRangeException(nameof(limit), limit, "must be >= 0");
 
     /// <summary>Whether a round holds the telemetry now.</summary>
@@ -57,7 +59,9 @@ public sealed class TelemetryHold(TimeSpan limit, TimeProvider time)
         return new Handle(this);
     }
 
-    /// <summary>Completes when the hold ends, or <see cref="Limit"/> after it began; at once if nobody holds the telemetry.</summary>
+    /// <summary>
+    /// Completes when the hold ends, or <see cref="Limit"/> after it began; at once if nobody holds the telemetry.
+    /// </summary>
     public Task WhenReleasedAsync()
     {
         if (Volatile.Read(ref _current) is not { } current) return Task.CompletedTask;

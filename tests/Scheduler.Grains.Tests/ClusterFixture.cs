@@ -46,7 +46,10 @@ public class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
-    /// <summary>Rounds of <paramref name="region"/> that held the telemetry so far, on both silos (each has its own <see cref="TelemetryHold"/>).</summary>
+    /// <summary>
+    /// Rounds of <paramref name="region"/> that held the telemetry so far, on both silos (each has its own
+    /// <see cref="TelemetryHold"/>).
+    /// </summary>
     public long TelemetryHoldsBy(string region) => Cluster.Silos.Sum(s => s.ServiceProvider.GetRequiredService<TelemetryHold>().HoldsBy(region));
 
     /// <summary>The grain storage both silos write to (in memory, held by the cluster).</summary>

@@ -76,8 +76,9 @@ internal sealed class TelemetryGrpcService(IGrainFactory grains, TelemetryTracin
 
     /// <param name="receivedAt">
     /// When the sample was read off the request: decision latency runs from here, so the time it then waits (for a
-    /// round's hold, <see cref="TelemetryHold"/>, and in the silo's queues behind the rest of its burst) counts. Counted from its plant grain instead (before session 15), a
-    /// front's sample had already waited 0.3–10 ms since the load tool sent it (docs/performance.md).
+    /// round's hold, <see cref="TelemetryHold"/>, and in the silo's queues behind the rest of its burst) counts.
+    /// Counted from its plant grain instead (before session 15), a front's sample had already waited 0.3–10 ms since
+    /// the load tool sent it (docs/performance.md).
     /// </param>
     /// <param name="parent">The request's activity: a traced sample links to it. An untraced one runs under the current activity.</param>
     private Task<SampleVerdict> ReportAsync(GenerationSample sample, DateTimeOffset receivedAt, Activity? parent)
