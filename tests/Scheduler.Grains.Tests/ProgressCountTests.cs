@@ -7,7 +7,7 @@ using Scheduler.Core.Policy;
 /// Sites report each job's progress as a count so far in its epoch (cumulative). So a site writes its step state
 /// behind (every <c>ProgressPersistInterval</c>, or when what runs there changes) and a crash makes it count its
 /// unwritten steps again, which credits nothing twice; and the dispatcher forwards counts to the job records only
-/// every <c>ProgressForwardInterval</c> (10 s by default), and with the decision when a job moves or pauses.
+/// every <c>ProgressForwardInterval</c> (1 minute by default), and with the decision when a job moves or pauses.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ProgressCountTests(ClusterFixture fixture)
