@@ -176,6 +176,14 @@ public interface IDispatcherGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task TrackAsync(JobRecord job);
 
+    /// <summary>
+    /// Gives the job's record the dispatcher's latest count of its work (records get counts only every
+    /// <c>ProgressForwardInterval</c>); a job that holds no GPUs has none. Before a cancel, so that the work up to it is
+    /// the job's. Interleaves with the tick, as <see cref="TrackAsync"/>.
+    /// </summary>
+    [AlwaysInterleave]
+    Task ForwardCountAsync(string jobId);
+
     Task<TickReport> TickAsync(RegionTick tick);
 
     /// <summary>

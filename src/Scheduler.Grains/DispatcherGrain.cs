@@ -159,6 +159,8 @@ public sealed partial class DispatcherGrain(
         else if (freesGpus && _waiting.Count > 0) TriggerPromptRound("freed", receivedAt);
     }
 
+    public Task ForwardCountAsync(string jobId) => ForwardLatestAsync(jobId, clock.GetUtcNow());
+
     public Task SupplyRoseAsync(SiteSupplyChange rise)
     {
         if (_region is null || !_region.SiteIds.Contains(rise.SiteId)) return Task.CompletedTask;

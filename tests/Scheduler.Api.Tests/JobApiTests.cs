@@ -113,4 +113,33 @@ public class JobApiTests(HostFixture fixture)
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
         await Jobs.CancelJobAsync(new CancelJobRequest { Id = job.Id });
     }
+
+    /// <summary>
+    /// A cancel first gives the job's record the work its site counted since the record last got a count: with
+    /// counts forwarded only every ten years here, the record shows the first step alone until the cancel.
+    /// </summary>
+    [Fact]
+    public async Task CancelJob_KeepsTheWorkCountedSinceTheRecordsLastCount()
+    {
+        await using var host = await SchedulerHost.StartFreshAsync(b => b.Configuration["Scheduler:ProgressForwardInterval"] = "3650.00:00:00");
+        var jobs = new JobService.JobServiceClient(host.Channel);
+        await host.TickAsync(TimeSpan.FromMinutes(1));
+        await host.PushWindAsync("horinger");
+        var job = await jobs.CreateJobAsync(new CreateJobRequest { RequestId = "cancel-counted", Job = Spec(gpus: 60, work: 500) });
+        await host.TickAsync(TimeSpan.Zero); // placed at horinger
+        foreach (var minutes in new[] { 6, 30, 30 })
+        {
+            host.Time.Advance(TimeSpan.FromMinutes(minutes));
+            await host.PushWindAsync("horinger");
+            await host.TickAsync(TimeSpan.Zero);
+        }
+        var before = await jobs.GetJobAsync(new GetJobRequest { Id = job.Id });
+
+        var cancelled = await jobs.CancelJobAsync(new CancelJobRequest { Id = job.Id });
+
+        Assert.Equal(JobState.Running, before.State);
+        Assert.Equal(500 - 60 * 6 / 60.0, before.RemainingGpuHours, 6); // the first count only
+        Assert.Equal(JobState.Cancelled, cancelled.State);
+        Assert.Equal(500 - 60 * 66 / 60.0, cancelled.RemainingGpuHours, 6); // every step the site counted
+    }
 }
