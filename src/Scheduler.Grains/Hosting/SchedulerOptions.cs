@@ -56,8 +56,8 @@ public sealed class SchedulerOptions
     /// <summary>
     /// A running job's record gets its site's count of its progress at least this often (scheduler time), each job at
     /// its own point of the interval so the forwards spread over the ticks; the dispatcher's own copy of the job, which
-    /// the policy reads, gets it every tick. A completion, and the count of a job that is about to move, pause or be
-    /// lost, go to the record at once. Reading a job (GetJob, ListJobs) shows its progress at most this old.
+    /// the policy reads, gets it every tick. A completion, and the count of a job that is about to move, pause, be lost
+    /// or be cancelled (CancelJob), go to the record at once. Reading a job (GetJob, ListJobs) shows its progress at most this old.
     /// 0: every tick. Default: 1 minute. Each forward replaces the job's record, state and summary, which then outlive
     /// a young collection: at 10 s the forwards of 10,000 jobs were most of what those collections kept, and a
     /// decision that met one waited 20–28 ms (docs/performance.md, session 16).
