@@ -126,11 +126,11 @@ internal sealed class JobGrpcService(IGrainFactory grains, SchedulerClock clock,
         new RequestValidation().Id(request.Id, "id").Check(request.Reason.Length <= 512, "reason", "at most 512 characters").ThrowIfInvalid();
         var job = grains.Get<IJobGrain>(request.Id);
         if (await job.GetAsync().WaitAsync(context.CancellationToken) is not { } existing) throw new RpcException(new Status(StatusCode.NotFound, $"no job '{request.Id}'"));
-        // The work its site counted since its record last got a count stays the job's (only a step a tick counts in
-        // between stays its site's alone).
-        await grains.Get<IDispatcherGrain>(existing.Region).ForwardCountAsync(request.Id).WaitAsync(context.CancellationToken);
+        var dispatcher = grains.Get<IDispatcherGrain>(existing.Region);
+        // Records get counts only now and then: the work counted since the last one goes to the job's record first.
+        await dispatcher.ForwardCountAsync(request.Id).WaitAsync(context.CancellationToken);
         var record = await job.CancelAsync(clock.GetUtcNow(), request.Reason.Length > 0 ? request.Reason : "cancelled by tenant").WaitAsync(context.CancellationToken);
-        await grains.Get<IDispatcherGrain>(record.Region).TrackAsync(record).WaitAsync(context.CancellationToken);
+        await dispatcher.TrackAsync(record).WaitAsync(context.CancellationToken);
         return record.ToProto(withHistory: false);
     }
 
