@@ -111,8 +111,9 @@ public sealed record JobDecisionTaken(
     [property: Id(1)] string? LeavesSiteId);
 
 /// <summary>A job's work and energy so far in its epoch, as its site counts them after a step (cumulative: see <see cref="EpochProgress"/>).</summary>
+/// <remarks>A value: a site reports one per running job per step, and an object each was a tenth of what the scheduler allocated at scale.</remarks>
 [GenerateSerializer, Immutable]
-public sealed record JobProgress(
+public readonly record struct JobProgress(
     [property: Id(0)] string JobId,
     [property: Id(1)] EpochProgress Counted);
 

@@ -82,6 +82,14 @@ public sealed class SiteGrain(
     private readonly Dictionary<string, EpochProgress> _counts = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// The step's working buffers, kept from step to step and cleared after each: every site steps every tick, and
+    /// arrays made per step were a third of what the scheduler allocated at the scale of the performance issue.
+    /// </summary>
+    private JobAssignment[] _running = [];
+    private JobLoad[] _loads = [];
+    private JobStepShare[] _shares = [];
+
+    /// <summary>
     /// Whether the stored snapshot and journal hold the state as it is now, so that a start or release can be stored
     /// as one more change: false once a step has changed the state without writing it (it is written behind), and
     /// while a write has failed (what is stored is then not known) until the next snapshot.
@@ -196,21 +204,20 @@ public sealed class SiteGrain(
         var (supply, celsius, price) = Supply(from);
         var executor = Executor;
         // Jobs the executor can no longer run (an agent gone past its grace, a failed process) leave the site first.
-        var lost = executor.TakeLost(S.Jobs.Values.Select(a => a.Job).ToList(), now);
+        var lost = executor.TakeLost(S.Jobs.Values, now);
         foreach (var l in lost)
         {
             S.Jobs.Remove(l.JobId);
             _counts.Remove(l.JobId);
         }
-        var running = S.Jobs.Values.Where(a => a.ArrivesAt is null).ToList();
-        var counts = new EpochProgress[running.Count];
-        var loads = new JobLoad[running.Count];
-        for (var i = 0; i < running.Count; i++)
-        {
-            counts[i] = CountOf(running[i]);
-            loads[i] = executor.Load(running[i].Job, counts[i].RemainingGpuHours, hours);
-        }
-        var result = SiteStep.Run(spec, supply, celsius, S.StateOfChargeMegawattHours, price, loads, hours);
+        var n = 0;
+        EnsureRoom(ref _running, S.Jobs.Count);
+        foreach (var a in S.Jobs.Values)
+            if (a.ArrivesAt is null) _running[n++] = a;
+        EnsureRoom(ref _loads, n);
+        EnsureRoom(ref _shares, n);
+        for (var i = 0; i < n; i++) _loads[i] = executor.Load(_running[i].Job, CountOf(_running[i]).RemainingGpuHours, hours);
+        var result = SiteStep.Run(spec, supply, celsius, S.StateOfChargeMegawattHours, price, _loads.AsSpan(0, n), hours, _shares);
 
         S.StateOfChargeMegawattHours = result.Balance.StateOfChargeMegawattHours;
         S.Ledger += result.SiteLedger;
@@ -225,14 +232,14 @@ public sealed class SiteGrain(
         S.Last = new SiteStepResultSummary(supply, result.LoadMegawatts, result.Balance.DischargeMegawatts - result.Balance.ChargeMegawatts,
             result.Balance.GridImportMegawatts, result.Balance.CurtailmentMegawatts, result.Balance.ShortfallMegawatts, mode);
 
-        var progress = new List<JobProgress>(result.Jobs.Count);
+        var progress = new JobProgress[n];
         var completed = false;
-        for (var i = 0; i < result.Jobs.Count; i++)
+        for (var i = 0; i < n; i++)
         {
-            var share = result.Jobs[i];
-            var job = running[i].Job;
-            var count = JobLifecycle.Progress(job, counts[i], share.GpuHours, share.Ledger);
-            progress.Add(new JobProgress(job.Id, count));
+            var share = _shares[i];
+            var job = _running[i].Job;
+            var count = JobLifecycle.Progress(job, CountOf(_running[i]), share.GpuHours, share.Ledger);
+            progress[i] = new JobProgress(job.Id, count);
             if (count.IsComplete)
             {
                 S.Jobs.Remove(job.Id);
@@ -242,6 +249,10 @@ public sealed class SiteGrain(
             }
             else _counts[job.Id] = count;
         }
+        // The buffers keep no job alive past its step.
+        Array.Clear(_running, 0, n);
+        Array.Clear(_loads, 0, n);
+        Array.Clear(_shares, 0, n);
 
         // Checkpoints that finished their transfer during the step start running from the next one.
         var landed = new List<string>();
@@ -293,6 +304,12 @@ public sealed class SiteGrain(
         _journalable = false;
         await _journal.AppendAsync(changes);
         _journalable = true;
+    }
+
+    /// <summary>Grows <paramref name="buffer"/> to hold at least <paramref name="count"/> items (what it held is not kept).</summary>
+    private static void EnsureRoom<T>(ref T[] buffer, int count)
+    {
+        if (buffer.Length < count) buffer = new T[Math.Max(count, buffer.Length * 2)];
     }
 
     /// <summary>The site's count of a bound job's current epoch: since the last write, or else as its assignment holds it.</summary>

@@ -18,7 +18,8 @@ public class SchedulerBenchmarks
     private SiteSpec _stepSite = null!;
     private SiteSnapshot _stepSnapshot = null!;
     private double _stepGreenPrice;
-    private IReadOnlyList<JobLoad> _stepJobs = [];
+    private JobLoad[] _stepJobs = [];
+    private JobStepShare[] _stepShares = [];
 
     [GlobalSetup]
     public void Setup()
@@ -49,7 +50,8 @@ public class SchedulerBenchmarks
         _stepSnapshot = fleet.SiteWithRunningJobsNearest(70);
         _stepSite = _stepSnapshot.Spec;
         _stepGreenPrice = fleet.GreenPriceBySite[_stepSite.Id];
-        _stepJobs = fleet.RunningLoads(_stepSite.Id);
+        _stepJobs = [.. fleet.RunningLoads(_stepSite.Id)];
+        _stepShares = new JobStepShare[_stepJobs.Length];
     }
 
     /// <summary>One full dispatch round: relocate, pause, resume, place over 150 sites and 10,000 jobs.</summary>
@@ -99,5 +101,5 @@ public class SchedulerBenchmarks
     /// <summary>One accounting step of one site with ~70 running jobs: load, power balance, per-job energy split.</summary>
     [Benchmark]
     public SiteStepResult SiteStep() => Scheduler.Core.Accounting.SiteStep.Run(_stepSite, _stepSnapshot.GreenSupplyMegawatts,
-        _stepSnapshot.OutsideCelsius, _stepSnapshot.StateOfChargeMegawattHours, _stepGreenPrice, _stepJobs, 0.25);
+        _stepSnapshot.OutsideCelsius, _stepSnapshot.StateOfChargeMegawattHours, _stepGreenPrice, _stepJobs, 0.25, _stepShares);
 }

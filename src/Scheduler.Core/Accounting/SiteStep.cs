@@ -1,5 +1,6 @@
 namespace Scheduler.Core.Accounting;
 
+using System.Buffers;
 using Scheduler.Core.Model;
 using Scheduler.Core.Power;
 
@@ -24,14 +25,13 @@ public readonly record struct JobLoad(string JobId, int Gpus, double ActiveFract
 /// <summary>One job's part of a site step: the work it did and the energy it drew.</summary>
 public readonly record struct JobStepShare(string JobId, double GpuHours, EnergyLedger Ledger);
 
-/// <summary>Outcome of one site step: the power balance, the site's ledger for the step, and each job's share.</summary>
+/// <summary>Outcome of one site step: the power balance and the site's ledger for the step (each job's share goes to the caller's span).</summary>
 /// <param name="ServedFraction">Share of load actually served (below 1 only in a shortfall, when all load is throttled equally).</param>
 public sealed record SiteStepResult(
     PowerBalanceResult Balance,
     double LoadMegawatts,
     double ServedFraction,
-    EnergyLedger SiteLedger,
-    IReadOnlyList<JobStepShare> Jobs);
+    EnergyLedger SiteLedger);
 
 /// <summary>
 /// One step of one site: compute the facility load of its running jobs, run the power balance, and split the energy
@@ -39,36 +39,56 @@ public sealed record SiteStepResult(
 /// </summary>
 public static class SiteStep
 {
+    /// <summary>Sites this size or smaller sum on the stack; larger ones rent.</summary>
+    private const int StackDoubles = 256;
+
+    /// <param name="running">The jobs running at the site.</param>
+    /// <param name="shares">Receives each running job's share, in the order of <paramref name="running"/>: at least as long.</param>
+    /// <remarks>
+    /// The caller owns the buffers: every site steps every tick, and arrays made per step were a third of what the
+    /// scheduler allocated at the scale of the performance issue (docs/performance.md).
+    /// </remarks>
     public static SiteStepResult Run(SiteSpec site, double greenSupplyMegawatts, double outsideCelsius, double stateOfChargeMegawattHours,
-        double greenPriceCnyPerKilowattHour, IReadOnlyList<JobLoad> running, double stepHours)
+        double greenPriceCnyPerKilowattHour, ReadOnlySpan<JobLoad> running, double stepHours, Span<JobStepShare> shares)
     {
-        var pue = site.Cooling.PueAt(outsideCelsius);
-        var perGpuMegawatts = site.KilowattsPerGpu / 1000.0 * pue;
-        var jobMegawatts = new double[running.Count];
-        for (var i = 0; i < running.Count; i++) jobMegawatts[i] = running[i].FacilityMegawatts(perGpuMegawatts, pue);
-        var load = site.BaseLoadMegawatts * pue + SumInAnyOrder(jobMegawatts);
-
-        var balance = PowerBalance.Step(new PowerBalanceInput(greenSupplyMegawatts, load, stateOfChargeMegawattHours,
-            site.Battery, site.GridImportLimitMegawatts, stepHours));
-        var served = load > 0 ? balance.ServedLoadMegawatts / load : 1;
-
-        var siteLedger = EnergyLedger.ForEnergy(
-            balance.GreenUsedMegawatts * stepHours, balance.DischargeMegawatts * stepHours, balance.GridImportMegawatts * stepHours,
-            balance.CurtailmentMegawatts * stepHours, greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour);
-
-        var shares = new JobStepShare[running.Count];
-        var tokens = new double[running.Count];
-        for (var i = 0; i < running.Count; i++)
+        if (shares.Length < running.Length)
+            throw new ArgumentException($"room for {shares.Length} shares, but {running.Length} jobs run", nameof(shares));
+        double[]? rented = null;
+        var scratch = running.Length <= StackDoubles
+            ? stackalloc double[running.Length]
+            : (rented = ArrayPool<double>.Shared.Rent(running.Length)).AsSpan(0, running.Length);
+        try
         {
-            var job = running[i];
-            var share = load > 0 ? job.FacilityMegawatts(perGpuMegawatts, pue) / load : 0;
-            var gpuHours = job.ReportedGpuHours ?? job.Gpus * job.ActiveFraction * stepHours * served;
-            var jobTokens = tokens[i] = (job.TokensPerGpuHour ?? 0) * gpuHours;
-            shares[i] = new JobStepShare(job.JobId, gpuHours, EnergyLedger.ForEnergy(
-                siteLedger.GreenMegawattHours * share, siteLedger.BatteryMegawattHours * share, siteLedger.GridMegawattHours * share, 0,
-                greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour, jobTokens));
+            var pue = site.Cooling.PueAt(outsideCelsius);
+            var perGpuMegawatts = site.KilowattsPerGpu / 1000.0 * pue;
+            for (var i = 0; i < running.Length; i++) scratch[i] = running[i].FacilityMegawatts(perGpuMegawatts, pue);
+            var load = site.BaseLoadMegawatts * pue + SumInAnyOrder(scratch);
+
+            var balance = PowerBalance.Step(new PowerBalanceInput(greenSupplyMegawatts, load, stateOfChargeMegawattHours,
+                site.Battery, site.GridImportLimitMegawatts, stepHours));
+            var served = load > 0 ? balance.ServedLoadMegawatts / load : 1;
+
+            var siteLedger = EnergyLedger.ForEnergy(
+                balance.GreenUsedMegawatts * stepHours, balance.DischargeMegawatts * stepHours, balance.GridImportMegawatts * stepHours,
+                balance.CurtailmentMegawatts * stepHours, greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour);
+
+            // The scratch now holds each job's tokens.
+            for (var i = 0; i < running.Length; i++)
+            {
+                var job = running[i];
+                var share = load > 0 ? job.FacilityMegawatts(perGpuMegawatts, pue) / load : 0;
+                var gpuHours = job.ReportedGpuHours ?? job.Gpus * job.ActiveFraction * stepHours * served;
+                var jobTokens = scratch[i] = (job.TokensPerGpuHour ?? 0) * gpuHours;
+                shares[i] = new JobStepShare(job.JobId, gpuHours, EnergyLedger.ForEnergy(
+                    siteLedger.GreenMegawattHours * share, siteLedger.BatteryMegawattHours * share, siteLedger.GridMegawattHours * share, 0,
+                    greenPriceCnyPerKilowattHour, site.GridPriceCnyPerKilowattHour, site.GridCarbonKgPerKilowattHour, jobTokens));
+            }
+            return new SiteStepResult(balance, load, served, siteLedger with { Tokens = SumInAnyOrder(scratch) });
         }
-        return new SiteStepResult(balance, load, served, siteLedger with { Tokens = SumInAnyOrder(tokens) }, shares);
+        finally
+        {
+            if (rented is not null) ArrayPool<double>.Shared.Return(rented);
+        }
     }
 
     /// <summary>
@@ -76,9 +96,9 @@ public static class SiteStep
     /// whatever order they came in. A site lists its jobs in the order their starts landed, which concurrent starts
     /// don't fix; a floating-point sum in that order would make two runs of the same replay differ in the last digit.
     /// </summary>
-    private static double SumInAnyOrder(double[] values)
+    private static double SumInAnyOrder(Span<double> values)
     {
-        Array.Sort(values);
+        values.Sort();
         double sum = 0;
         foreach (var v in values) sum += v;
         return sum;

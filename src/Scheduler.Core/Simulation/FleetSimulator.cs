@@ -104,12 +104,13 @@ public sealed class FleetSimulator
         foreach (var site in _sites)
         {
             var jobs = running.GetValueOrDefault(site.Id) ?? [];
-            var loads = jobs.Select(j => new JobLoad(j.Id, j.Spec.Gpus, Math.Min(1, j.RemainingGpuHours / (j.Spec.Gpus * hours)), j.Spec.TokensPerGpuHour)).ToList();
+            var loads = jobs.Select(j => new JobLoad(j.Id, j.Spec.Gpus, Math.Min(1, j.RemainingGpuHours / (j.Spec.Gpus * hours)), j.Spec.TokensPerGpuHour)).ToArray();
+            var shares = new JobStepShare[loads.Length];
             var result = SiteStep.Run(site, snapshot.Sites.First(s => s.Spec.Id == site.Id).GreenSupplyMegawatts, _conditions.OutsideCelsius(site.Id, now),
-                StateOfCharge[site.Id], _greenPrice[site.Id], loads, hours);
+                StateOfCharge[site.Id], _greenPrice[site.Id], loads, hours, shares);
             StateOfCharge[site.Id] = result.Balance.StateOfChargeMegawattHours;
             SiteLedgers[site.Id] += result.SiteLedger;
-            foreach (var share in result.Jobs)
+            foreach (var share in shares)
             {
                 _jobs[share.JobId] = JobLifecycle.Progress(_jobs[share.JobId], share.GpuHours, now + Step);
                 JobLedgers[share.JobId] += share.Ledger;

@@ -98,21 +98,21 @@ internal sealed class AgentExecutor(SiteAgentState agent, TimeSpan reconnectGrac
         if (agent.Commands.Remove(jobId)) commandsChanged();
     }
 
-    public IReadOnlyList<LostJob> TakeLost(IReadOnlyCollection<JobState> bound, DateTimeOffset now)
+    public IReadOnlyList<LostJob> TakeLost(IReadOnlyCollection<JobAssignment> bound, DateTimeOffset now)
     {
         var lost = new List<LostJob>();
         if (agent.Session is null && agent.DetachedAt is { } gone && now - gone >= reconnectGrace)
         {
             var reason = $"agent '{agent.AgentId}' gone since {gone:O}";
-            lost.AddRange(bound.Select(j => new LostJob(j.Id, j.Epoch, reason, Failed: false)));
+            lost.AddRange(bound.Select(b => new LostJob(b.Job.Id, b.Job.Epoch, reason, Failed: false)));
             // Checkpoints it was taking will never come: their jobs stop waiting.
-            lost.AddRange(agent.Jobs.Where(j => j.Value.Phase == AgentJobPhase.Checkpointing && bound.All(b => b.Id != j.Key))
+            lost.AddRange(agent.Jobs.Where(j => j.Value.Phase == AgentJobPhase.Checkpointing && bound.All(b => b.Job.Id != j.Key))
                 .Select(j => new LostJob(j.Key, j.Value.Epoch, reason, Failed: false)));
             agent.Jobs.Clear();
             agent.Commands.Clear();
             return lost;
         }
-        foreach (var job in bound)
+        foreach (var job in bound.Select(b => b.Job))
             if (agent.Jobs.TryGetValue(job.Id, out var a) && a.Epoch == job.Epoch && a.Phase == AgentJobPhase.Failed)
             {
                 lost.Add(new LostJob(job.Id, job.Epoch, a.ExitReason ?? "process failed", Failed: true));

@@ -26,7 +26,7 @@ internal interface ISiteExecutor
     void Completed(string jobId);
 
     /// <summary>Jobs the executor can no longer run as of <paramref name="now"/>; they are unbound by the caller.</summary>
-    IReadOnlyList<LostJob> TakeLost(IReadOnlyCollection<JobState> bound, DateTimeOffset now);
+    IReadOnlyList<LostJob> TakeLost(IReadOnlyCollection<JobAssignment> bound, DateTimeOffset now);
 }
 
 /// <summary>The built-in executor: a running job does GPUs × time of work, as replay and the demo have always had it.</summary>
@@ -43,5 +43,5 @@ internal sealed class ClockExecutor : ISiteExecutor
 
     public void Completed(string jobId) { }
 
-    public IReadOnlyList<LostJob> TakeLost(IReadOnlyCollection<JobState> bound, DateTimeOffset now) => [];
+    public IReadOnlyList<LostJob> TakeLost(IReadOnlyCollection<JobAssignment> bound, DateTimeOffset now) => [];
 }
