@@ -17,14 +17,16 @@ public sealed record LoadOptions
           --warmup SECONDS     telemetry seconds of the throwaway warm-up run before everything (default 15; 0: none)
           --active-jobs N      jobs created for the decision-latency phase (the scale of the target: 10,000)
           --memory-jobs N      jobs in the region when resident memory is read (100,000); 0 skips the memory phase
-          --scale-seconds S    seconds of 1 Hz telemetry over which decision latency is read (default 30)
+          --scale-seconds S    seconds of 1 Hz telemetry over which decision latency is read, also reported per whole
+                               minute (default 300)
           --front-every S      in the scale phase, a weather front darkens one more site every S seconds for 30 s, so
                                that telemetry triggers decisions (relocations, pauses, resumes); the fronts start 30 s
                                before the latency window; 0: no fronts (default 10)
           --paced-rate N       after the all-out telemetry of each host, telemetry paced at N samples/s for the same time;
                                its CPU per sample gives a second tracing-overhead figure (default 15,000; 0: skip)
           --sample-ratio R     Scheduler:Tracing:SampleRatio and TelemetrySampleRatio for the tracing-on hosts (default: the host's)
-          --no-span-profile    with tracing, only count spans (default: also time them by name, printed to stderr)
+          --span-profile       with tracing, also time spans by name (printed to stderr); it adds its own cost
+          --no-span-profile    with tracing, only count spans (default)
           --no-ceilings        skip the grpc-dotnet and Orleans baselines
           --plants N  --sites N  --streams N (telemetry streams, 8)  --concurrency N (CreateJob calls in flight, 16)
         """;
@@ -42,10 +44,10 @@ public sealed record LoadOptions
     public double WarmupSeconds { get; init; } = 15;
     public int ActiveJobs { get; init; } = 10_000;
     public int MemoryJobs { get; init; } = 100_000;
-    public double ScaleSeconds { get; init; } = 30;
+    public double ScaleSeconds { get; init; } = 300;
     public int FrontEverySeconds { get; init; } = 10;
     public int PacedSamplesPerSecond { get; init; } = 15_000;
-    public bool SpanProfile { get; init; } = true;
+    public bool SpanProfile { get; init; }
     public bool Ceilings { get; init; } = true;
     public double? SampleRatio { get; init; }
 
@@ -64,7 +66,7 @@ public sealed record LoadOptions
             ? new LoadOptions
             {
                 Smoke = true, Plants = 16, Sites = 3, Streams = 2, Concurrency = 4, DurationSeconds = 1, WarmupSeconds = 0, Rounds = 1,
-                ActiveJobs = 50, MemoryJobs = 100, ScaleSeconds = 2, SpanProfile = false, PacedSamplesPerSecond = 200,
+                ActiveJobs = 50, MemoryJobs = 100, ScaleSeconds = 2, PacedSamplesPerSecond = 200,
             }
             : args.Contains("--quick")
                 ? new LoadOptions { Quick = true, Plants = 100, Sites = 15, DurationSeconds = 5, Rounds = 1, ActiveJobs = 1_000, MemoryJobs = 5_000, ScaleSeconds = 10, PacedSamplesPerSecond = 5_000 }
@@ -79,6 +81,7 @@ public sealed record LoadOptions
             options = args[i] switch
             {
                 "--quick" or "--smoke" => options,
+                "--span-profile" => options with { SpanProfile = true },
                 "--no-span-profile" => options with { SpanProfile = false },
                 "--no-ceilings" => options with { Ceilings = false },
                 "--json" => options with { JsonPath = Value() },

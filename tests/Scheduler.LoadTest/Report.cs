@@ -199,6 +199,8 @@ internal sealed record Report(
         text.AppendLine(c, $"{"grpc unary ceiling calls/s (p99 ms)",-52} {F(GrpcUnaryCeilingCallsPerSecond),12} {"(" + F(GrpcUnaryCeilingP99Ms, "0.00") + ")",12}");
         text.AppendLine(c, $"{"orleans grain-call ceiling calls/s (p99 ms)",-52} {F(GrainCallCeilingPerSecond),12} {"(" + F(GrainCallCeilingP99Ms, "0.000") + ")",12}");
         text.AppendLine(c, $"{$"decision latency p50 / p99 / p99.9 ms ({Decisions:N0} decisions)",-52} {F(DecisionLatencyP50Ms, "0.0") + " / " + F(DecisionLatencyP99Ms, "0.0") + " / " + F(DecisionLatencyP999Ms, "0.0"),12}");
+        if (Scale.DecisionLatencyP99MsByMinute is { Count: > 0 } minutes)
+            text.AppendLine(c, $"{"  p99 of each whole minute, ms",-52} {string.Join(", ", minutes.Select(m => F(m, "0.0")))}");
         foreach (var (key, l) in (Scale.DecisionLatencyByTriggerAndKind ?? new Dictionary<string, LatencySummary>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
             text.AppendLine(c, $"{$"  {key} ({l.Decisions:N0}): p50 / p99 / max ms",-52} {F(l.P50Ms, "0.0") + " / " + F(l.P99Ms, "0.0") + " / " + F(l.MaxMs, "0.0"),12}");
         text.AppendLine(c, $"{$"resident memory MiB at {F(ResidentMemoryJobs)} jobs (managed heap)",-52} {F(ResidentMemoryMiB),12} {"(" + F(ManagedHeapMiB) + ")",12}");

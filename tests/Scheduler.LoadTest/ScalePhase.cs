@@ -34,7 +34,8 @@ internal sealed record ScaleResult(
     TelemetryResult? Telemetry,
     IReadOnlyList<string> Problems,
     RuntimeStats? WindowRuntime = null,
-    int FrontEverySeconds = 0)
+    int FrontEverySeconds = 0,
+    IReadOnlyList<double>? DecisionLatencyP99MsByMinute = null)
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
@@ -78,7 +79,7 @@ internal static class ScalePhase
         JobCreateResult active, memory = null!;
         double settleSeconds;
         JobCounts atWindow, atMemory = null!;
-        double[] latencies, ticks;
+        double[] latencies, ticks, p99ByMinute;
         Dictionary<string, LatencySummary> byTrigger;
         double windowSeconds;
         RuntimeStats windowRuntime;
@@ -118,6 +119,7 @@ internal static class ScalePhase
                 windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
                 windowRuntime = runtime();
                 latencies = recorder.Sorted();
+                p99ByMinute = SlicePercentiles.Of(recorder.Since(window), TimeSpan.FromSeconds(windowSeconds), TimeSpan.FromMinutes(1), 0.99);
                 byTrigger = recorder.SortedBy().ToDictionary(kv => kv.Key, kv => new LatencySummary(kv.Value.Length,
                     JobCreateScenario.Percentile(kv.Value, 0.5), JobCreateScenario.Percentile(kv.Value, 0.99), kv.Value[^1]));
                 // The load fleet's region only: the host's built-in region (three sites) ticks as often, in a fraction of a millisecond.
@@ -126,6 +128,7 @@ internal static class ScalePhase
             foreach (var (trigger, l) in byTrigger.OrderBy(kv => kv.Key))
                 Console.Error.WriteLine($"   {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
             Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
+            if (p99ByMinute.Length > 0) Console.Error.WriteLine($"   p99 of each whole minute: {string.Join(", ", p99ByMinute.Select(p => $"{p:0.0}"))} ms");
             // A GC pause is what most often stands between a decision and its target: the window's collections say how many.
             LoadRun.PrintRuntime(windowRuntime);
 
@@ -154,7 +157,7 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, [.. p99ByMinute.Select(p => Math.Round(p, 2))]);
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
@@ -177,7 +180,7 @@ internal static class ScalePhase
 internal sealed class HistogramRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly List<(string? Tag, double Value)> _values = [];
+    private readonly List<(string? Tag, double Value, long At)> _values = [];
 
     /// <param name="keys">Tags whose values each measurement is kept with, joined by '/' (<see cref="SortedBy"/>).</param>
     public HistogramRecorder(string meter, string instrument, params string[] keys)
@@ -193,7 +196,8 @@ internal sealed class HistogramRecorder : IDisposable
             foreach (var t in tags)
                 if (Array.IndexOf(keys, t.Key) is var i and >= 0) tagValues[i] = t.Value?.ToString();
             var key = keys.Length == 0 ? null : string.Join('/', tagValues);
-            lock (_values) _values.Add((key, value));
+            var at = Stopwatch.GetTimestamp();
+            lock (_values) _values.Add((key, value, at));
         });
         _listener.Start();
     }
@@ -201,6 +205,12 @@ internal sealed class HistogramRecorder : IDisposable
     public double[] Sorted()
     {
         lock (_values) return [.. _values.Select(v => v.Value).Order()];
+    }
+
+    /// <summary>Each measurement with when it came, counted from <paramref name="start"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    public IReadOnlyList<(TimeSpan At, double Value)> Since(long start)
+    {
+        lock (_values) return [.. _values.Select(v => (Stopwatch.GetElapsedTime(start, v.At), v.Value))];
     }
 
     /// <summary>The measurements of each value of the tags, sorted.</summary>
