@@ -248,7 +248,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
             // (SQLite's own behaviour, at a higher mark), for a while at most, as a reader may hold an old snapshot.
             for (var attempt = 0; attempt < 1000 && Interlocked.Read(ref _logPages) * PageBytes >= MaxLogBytes; attempt++)
             {
-                try { if (Checkpoint(connection!)) break; }
+                try { if (Checkpoint(connection!) is { } c && c.Copied >= c.Log) break; }
                 catch (SqliteException) { break; } // the writes are committed; the next batch tries again
                 await Task.Delay(1).ConfigureAwait(false);
             }
@@ -262,28 +262,57 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     /// connection has it off; this loop checkpoints on its own connection, which SQLite runs alongside the writer.
     /// </summary>
     /// <remarks>
-    /// SQLite starts the log over from its beginning only when a write begins after a checkpoint copied all of it.
-    /// Under a steady stream of writes the next write has always begun before: the log grows until the writer holds
-    /// back at <see cref="MaxLogBytes"/> (a test holds it there).
+    /// SQLite starts the log over from its beginning only when a write begins after a checkpoint copied all of it. A
+    /// checkpoint asked for in a burst of writes copies what was there when it began, and the burst adds more. So after
+    /// a request the loop tries again every <see cref="CatchUpPause"/> (or at once when asked again) until a checkpoint
+    /// finds the log copied and no larger than the last one that copied it all: nothing was written since, and the next
+    /// write starts the log over. Checkpointing only when asked, the log grew through every burst until the writer held
+    /// back at <see cref="MaxLogBytes"/> and copied it itself, which stalled every write behind it by about 100 ms
+    /// (docs/performance.md, session 17). Under writes that never pause, the writer still holds back there (a test
+    /// holds it there).
     /// </remarks>
     private async Task CheckpointLoopAsync()
     {
         SqliteConnection? connection = null;
+        var retries = 0; // tries left, without a new request, to copy the whole log
+        long? settled = null; // pages in the log when a checkpoint last copied it all
         try
         {
-            await foreach (var _ in _checkpoints.Reader.ReadAllAsync().ConfigureAwait(false))
+            while (true)
             {
+                if (retries == 0)
+                {
+                    if (!await _checkpoints.Reader.WaitToReadAsync().ConfigureAwait(false)) break;
+                }
+                else
+                {
+                    using var pause = new CancellationTokenSource(CatchUpPause);
+                    try
+                    {
+                        if (!await _checkpoints.Reader.WaitToReadAsync(pause.Token).ConfigureAwait(false)) break;
+                    }
+                    catch (OperationCanceledException) { }
+                    retries--;
+                }
+                if (_checkpoints.Reader.TryRead(out _)) retries = CatchUpAttempts;
                 try
                 {
                     await _schema.Value.ConfigureAwait(false);
                     connection ??= Open();
-                    Checkpoint(connection);
+                    if (Checkpoint(connection) is { } c && c.Copied >= c.Log)
+                    {
+                        // The whole log copied, and nothing written since it last was: the next write starts it over.
+                        if (settled == c.Log) retries = 0;
+                        settled = c.Log;
+                    }
+                    else settled = null;
                 }
                 catch (SqliteException)
                 {
                     // The log only grows until the next request succeeds; the writes themselves are committed.
                     connection?.Dispose();
                     connection = null;
+                    retries = 0;
                 }
             }
         }
@@ -293,19 +322,28 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         }
     }
 
+    /// <summary>How long the checkpointer waits, after a checkpoint that left part of the log, before it tries again.</summary>
+    private static readonly TimeSpan CatchUpPause = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Tries after a request (5 s in all): writes that never pause leave the log to the writer's hold-back.</summary>
+    private const int CatchUpAttempts = 25;
+
     /// <summary>SQLite's default page size, which this storage keeps.</summary>
     private const long PageBytes = 4096;
 
-    /// <summary>One PASSIVE checkpoint (it waits for neither readers nor the writer); whether it copied the whole log.</summary>
-    private bool Checkpoint(SqliteConnection connection)
+    /// <summary>
+    /// One PASSIVE checkpoint (it waits for neither readers nor the writer): the pages in the log and how many of them
+    /// the database now has; null if another checkpoint was running.
+    /// </summary>
+    private (long Log, long Copied)? Checkpoint(SqliteConnection connection)
     {
         using var checkpoint = connection.CreateCommand();
         checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
         using var result = checkpoint.ExecuteReader();
         // One row: busy (another checkpoint runs: -1 pages), pages in the log, pages copied.
-        if (!result.Read() || result.GetInt64(0) != 0) return false;
+        if (!result.Read() || result.GetInt64(0) != 0) return null;
         Interlocked.Exchange(ref _logPages, result.GetInt64(1));
-        return result.GetInt64(2) >= result.GetInt64(1);
+        return (result.GetInt64(1), result.GetInt64(2));
     }
 
     /// <summary>The writer's statements, prepared once on its connection.</summary>

@@ -43,6 +43,40 @@ public sealed class SqliteCheckpointTests : IDisposable
         await storage.DisposeAsync();
     }
 
+    [Fact]
+    public async Task TheWriteAheadLog_StartsOver_AfterEachBurstOfWrites()
+    {
+        Directory.CreateDirectory(_directory);
+        var database = Path.Combine(_directory, "bursts.db");
+        var storage = StorageBackends.Sqlite(database);
+        // 4.5 MiB a burst, 36 MiB in all: the writer asks for a checkpoint every 4 MiB, which then falls inside a burst,
+        // never at its end, until the last.
+        const int bursts = 8, writesPerBurst = 18, bytesPerWrite = 256 << 10;
+        static string Payload(int i) => new((char)('a' + i % 26), bytesPerWrite);
+        var records = Enumerable.Range(0, 8).Select(_ => new ProbeGrainState()).ToArray();
+        for (var burst = 0; burst < bursts; burst++)
+        {
+            // Two writers at once, so that the checkpoint the burst asks for runs while its writes still come.
+            var first = burst * writesPerBurst;
+            await Task.WhenAll(Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+            {
+                for (var n = first + w; n < first + writesPerBurst; n += 2)
+                {
+                    records[n % 8].State = new ProbeState { Value = n, Writer = Payload(n) }; // each writer has its own four
+                    await storage.WriteStateAsync("probe", Key(n % 8), records[n % 8]);
+                }
+            })));
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the pause between bursts: the checkpointer catches up
+        }
+
+        // Each burst starts the log over where the last pause left it copied: the file grows to about one burst. Had it
+        // only been copied when asked, every burst would add to it until the writer held back at its bound (32 MiB).
+        var wal = new FileInfo(database + "-wal");
+        Assert.True(wal.Exists, "no write-ahead log: the database is not in WAL mode");
+        Assert.True(wal.Length < 16 << 20, $"the write-ahead log grew to {wal.Length >> 20} MiB over bursts of {writesPerBurst * bytesPerWrite / 1048576.0:0.#} MiB");
+        await storage.DisposeAsync();
+    }
+
     private static GrainId Key(int i) => GrainId.Create("checkpoint", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public void Dispose()
