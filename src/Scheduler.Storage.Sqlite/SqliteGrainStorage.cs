@@ -267,9 +267,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     /// a request the loop tries again every <see cref="CatchUpPause"/> (or at once when asked again) until a checkpoint
     /// finds the log copied and no larger than the last one that copied it all: nothing was written since, and the next
     /// write starts the log over. Checkpointing only when asked, the log grew through every burst until the writer held
-    /// back at <see cref="MaxLogBytes"/> and copied it itself, which stalled every write behind it by about 100 ms
-    /// (docs/performance.md, session 17). Under writes that never pause, the writer still holds back there (a test
-    /// holds it there).
+    /// back at <see cref="MaxLogBytes"/> and copied it itself, which stalled every write behind it, by up to 39 ms in
+    /// the bench (adr/0004). Under writes that never pause, the writer still holds back there (a test holds it there).
     /// </remarks>
     private async Task CheckpointLoopAsync()
     {

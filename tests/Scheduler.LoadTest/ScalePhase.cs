@@ -157,7 +157,7 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, [.. p99ByMinute.Select(p => Math.Round(p, 2))]);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute);
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
