@@ -34,10 +34,11 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         // A new job's round is no sample's: it does not hold the telemetry.
         Assert.Equal(holds, fixture.TelemetryHoldsBy(fleet.Region));
         Assert.Equal(["created", "placed"], job.History.Select(e => e.Kind));
-        Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
-        // The record is written before the dispatcher, its apply returned, records the decision's latency.
+        // The record is written before the site is told, and the dispatcher, its apply returned (the site told),
+        // records the decision's latency: only then does the site hold the job for certain.
         var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("job")), l => l.Count > 0));
         Assert.True(latency >= 0 && double.IsFinite(latency), $"latency {latency} ms");
+        Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
 
         // The tick finds the job where the prompt round put it: no second decision, one site holds it.
         var tick = await fleet.TickAsync(Step);
