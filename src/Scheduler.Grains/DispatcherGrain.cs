@@ -375,7 +375,7 @@ public sealed partial class DispatcherGrain(
     /// <summary>
     /// Takes a site's count of a job's progress, and says whether and when in the tick the job's record is due for it:
     /// one that completes the job before the round's decisions (its GPUs are free); the others when due
-    /// (<see cref="ForwardSchedule"/>), after them. Forwarding every count to every job grain each tick made a tick
+    /// (<see cref="StaggeredSchedule"/>), after them. Forwarding every count to every job grain each tick made a tick
     /// 10,000 grain calls at the scale of the performance issue, and prompt rounds waited behind them. Counts are
     /// cumulative, so a record that skips some loses nothing (<see cref="JobLifecycle.Credit"/>).
     /// </summary>
@@ -391,12 +391,12 @@ public sealed partial class DispatcherGrain(
         if (Unsafe.IsNullRef(ref live)) return CountForward.BeforeDecisions; // not known here: the record judges
         var interval = options.Value.ProgressForwardInterval;
         var first = live.Count is null;
-        var due = first || ForwardSchedule.IsDue(live.ForwardedAt, interval, now);
+        var due = first || StaggeredSchedule.IsDue(live.ForwardedAt, interval, now);
         live = live with
         {
             Count = count.Counted,
-            ForwardedAt = first ? ForwardSchedule.Start(now, interval, Random.Shared.NextDouble())
-                : due ? ForwardSchedule.Next(live.ForwardedAt, interval, now) : live.ForwardedAt,
+            ForwardedAt = first ? StaggeredSchedule.Start(now, interval, Random.Shared.NextDouble())
+                : due ? StaggeredSchedule.Next(live.ForwardedAt, interval, now) : live.ForwardedAt,
         };
         // One that completes the job goes to the record first, and Track then ends the job here.
         if (count.Counted.IsComplete && count.Counted.Epoch == live.Job.Epoch) return CountForward.BeforeDecisions;

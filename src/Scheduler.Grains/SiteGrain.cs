@@ -110,8 +110,8 @@ public sealed class SiteGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // As if written at a random point of the last interval: sites activated together then write their steps at
-        // different ticks, not all at the same one.
-        _lastWrite = clock.GetUtcNow() - options.Value.ProgressPersistInterval * Random.Shared.NextDouble();
+        // different ticks, not all at the same one. Any write restarts the interval (it stores the steps too).
+        _lastWrite = StaggeredSchedule.Start(clock.GetUtcNow(), options.Value.ProgressPersistInterval, Random.Shared.NextDouble());
         (_journal, var changes) = await SiteJournal.LoadAsync(OwnRecords.Storage(ServiceProvider), this.GetGrainId(), S.JournalSequence);
         foreach (var change in changes) change.ApplyTo(S);
         _journalable = true;
@@ -268,7 +268,7 @@ public sealed class SiteGrain(
         // A change of what runs here is written at once. Counts, charge and ledgers are written behind: every site
         // writing every step queued prompt rounds' writes behind 150 of them each tick. A crash redoes the unwritten
         // steps, which credits no job twice, because progress reports are cumulative per epoch (EpochProgress).
-        if (completed || landed.Count > 0 || lost.Count > 0 || now - _lastWrite >= options.Value.ProgressPersistInterval)
+        if (completed || landed.Count > 0 || lost.Count > 0 || StaggeredSchedule.IsDue(_lastWrite, options.Value.ProgressPersistInterval, now))
             await WriteAsync(now);
         return new SiteStepReport(Told(Status(now)), progress, landed, lost.Count == 0 ? null : lost);
     }

@@ -55,6 +55,15 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The grain storage both silos write to (in memory, held by the cluster).</summary>
     public IGrainStorage Storage => Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
 
+    /// <summary>The ETags of grains' stored states (null: none stored), in order: each write of a state changes its ETag.</summary>
+    public Task<string?[]> StoredETagsAsync<TState>(string stateName, IEnumerable<IAddressable> grains) where TState : new() =>
+        Task.WhenAll(grains.Select(async grain =>
+        {
+            var stored = new GrainState<TState>();
+            await Storage.ReadStateAsync(stateName, grain.GetGrainId(), stored);
+            return stored.ETag;
+        }));
+
     /// <summary>
     /// A site's state as stored, what it would load if it went away now: its snapshot (whose ETag this carries) with
     /// the changes of its journal after it.

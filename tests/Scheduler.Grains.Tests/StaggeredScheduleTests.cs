@@ -2,7 +2,7 @@ namespace Scheduler.Grains.Tests;
 
 using CsCheck;
 
-public class ForwardScheduleTests
+public class StaggeredScheduleTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -14,9 +14,9 @@ public class ForwardScheduleTests
             var last = T0.AddTicks(lastTicks);
             var interval = TimeSpan.FromTicks(intervalTicks);
             var now = last + interval * elapsed;
-            Assert.True(ForwardSchedule.IsDue(last, interval, now));
+            Assert.True(StaggeredSchedule.IsDue(last, interval, now));
 
-            var next = ForwardSchedule.Next(last, interval, now);
+            var next = StaggeredSchedule.Next(last, interval, now);
             Assert.True(next <= now, $"{next:O} is after now {now:O}");
             Assert.True(now - next < interval, $"{next:O} is a whole interval or more before now {now:O}");
             Assert.Equal(0, (next - last).Ticks % intervalTicks);
@@ -44,8 +44,8 @@ public class ForwardScheduleTests
                 var forwarded = 0;
                 for (var j = 0; j < jobs; j++)
                 {
-                    if (last[j] is not { } at) last[j] = ForwardSchedule.Start(now, interval, random.NextDouble());
-                    else if (ForwardSchedule.IsDue(at, interval, now)) (last[j], forwarded) = (ForwardSchedule.Next(at, interval, now), forwarded + 1);
+                    if (last[j] is not { } at) last[j] = StaggeredSchedule.Start(now, interval, random.NextDouble());
+                    else if (StaggeredSchedule.IsDue(at, interval, now)) (last[j], forwarded) = (StaggeredSchedule.Next(at, interval, now), forwarded + 1);
                 }
                 if (k >= 20) most = Math.Max(most, forwarded);
             }

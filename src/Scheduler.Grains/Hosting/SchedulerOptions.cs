@@ -48,8 +48,9 @@ public sealed class SchedulerOptions
     public double DefaultOutsideCelsius { get; set; } = 15;
 
     /// <summary>
-    /// Progress of a running job is written to storage at least this often (scheduler time); state changes are always
-    /// written at once. After a crash, at most this much progress is redone. Default: 5 minutes.
+    /// Progress of a running job, and a site's step state, are written to storage at least this often (scheduler time),
+    /// each job and site at its own point of the interval; state changes are always written at once. After a crash, at
+    /// most this much progress is redone. Default: 5 minutes.
     /// </summary>
     public TimeSpan ProgressPersistInterval { get; set; } = TimeSpan.FromMinutes(5);
 
