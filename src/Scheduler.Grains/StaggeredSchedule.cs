@@ -11,8 +11,8 @@ namespace Scheduler.Grains;
 /// Restarting the interval at the tick that did the work made the jobs due between the same two ticks one group for
 /// good, and groups merged whenever tick times jittered: at 10,000 jobs one tick in two forwarded up to 2,700 counts and
 /// the others a few. Writes behind that started when their grains did came in bursts: the bench's 1,000 plants,
-/// configured in the same second, wrote 2.4 MB in the same second of every minute, which queued any decision's writes
-/// behind it for up to 30 ms (docs/performance.md).
+/// configured in the same second, wrote 2.4 MB within a second or two of every minute, which queued any decision's
+/// writes behind it for up to 30 ms (docs/performance.md).
 /// </remarks>
 internal static class StaggeredSchedule
 {

@@ -30,6 +30,8 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.True(root.GetProperty("jobCreatesPerSecond").GetDouble() > 0);
         // The smoke's window is shorter than a minute: no whole minute, but the key is there.
         Assert.Equal(0, root.GetProperty("scale").GetProperty("decisionLatencyP99MsByMinute").GetArrayLength());
+        // The thread pool's spin setting as the process has it: none given to the test host.
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("machine").GetProperty("threadPoolSpinLimit").ValueKind);
         Assert.Equal(2, root.GetProperty("runs").GetArrayLength()); // one round: tracing on and off
         Assert.All(root.GetProperty("runs").EnumerateArray(), run => Assert.True(run.GetProperty("pacedTelemetry").GetProperty("accepted").GetInt64() > 0));
         Assert.True(root.GetProperty("ok").GetBoolean(), string.Join("; ", root.GetProperty("problems").EnumerateArray().Select(p => p.GetString())));

@@ -20,11 +20,13 @@ internal sealed record RunResult(
     long? SpansExported,
     TelemetryResult? PacedTelemetry = null);
 
-internal sealed record Machine(int Cores, string Os, string Dotnet, string Architecture, double TotalMemoryMiB, bool ServerGc)
+/// <param name="ThreadPoolSpinLimit">The runtime setting <c>System.Threading.ThreadPool.UnfairSemaphoreSpinLimit</c> as given (null: not given).</param>
+internal sealed record Machine(int Cores, string Os, string Dotnet, string Architecture, double TotalMemoryMiB, bool ServerGc, string? ThreadPoolSpinLimit)
 {
     public static Machine Current() => new(
         Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
-        RuntimeInformation.ProcessArchitecture.ToString(), Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576.0), GCSettings.IsServerGC);
+        RuntimeInformation.ProcessArchitecture.ToString(), Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576.0), GCSettings.IsServerGC,
+        AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")?.ToString());
 }
 
 /// <summary>
@@ -190,7 +192,7 @@ internal sealed record Report(
         string F(double? v, string format = "N0") => v is { } x && double.IsFinite(x) ? x.ToString(format, c) : "-";
         var text = new StringBuilder();
         text.AppendLine(c, $"bench: {Plants:N0} plants on {Sites} sites, {TelemetryStreams} telemetry streams, {JobCreateConcurrency} CreateJob calls in flight, {DurationSeconds:0.#} s per scenario, {Rounds} round(s); commit {Commit ?? "unknown"}");
-        text.AppendLine(c, $"machine: {Machine.Cores} cores, {Machine.TotalMemoryMiB:N0} MiB, {Machine.Os}, {Machine.Dotnet}, server GC {Machine.ServerGc}; load average {F(LoadAverageAtStart, "0.00")} at start, {F(LoadAverageAtEnd, "0.00")} at end");
+        text.AppendLine(c, $"machine: {Machine.Cores} cores, {Machine.TotalMemoryMiB:N0} MiB, {Machine.Os}, {Machine.Dotnet}, server GC {Machine.ServerGc}, thread-pool spin limit {Machine.ThreadPoolSpinLimit ?? "default"}; load average {F(LoadAverageAtStart, "0.00")} at start, {F(LoadAverageAtEnd, "0.00")} at end");
         text.AppendLine();
         text.AppendLine(c, $"{"figure",-52} {"value",12} {"baseline",12} {"ratio",8}");
         text.AppendLine(c, $"{"telemetry samples/s (tracing on, median)",-52} {F(TelemetrySamplesPerSecond),12} {F(GrpcStreamingCeilingSamplesPerSecond),12} {F(TelemetryShareOfStreamingCeiling, "0.00"),8}");
