@@ -55,14 +55,36 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The grain storage both silos write to (in memory, held by the cluster).</summary>
     public IGrainStorage Storage => Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>("Default");
 
-    /// <summary>The ETags of grains' stored states (null: none stored), in order: each write of a state changes its ETag.</summary>
-    public Task<string?[]> StoredETagsAsync<TState>(string stateName, IEnumerable<IAddressable> grains) where TState : new() =>
-        Task.WhenAll(grains.Select(async grain =>
+    /// <summary>
+    /// Runs <paramref name="rounds"/> rounds of calls (<paramref name="round"/>, given the round's number) and counts,
+    /// from the grains' stored ETags (each write changes one), how often each grain wrote its state and the most grains
+    /// that wrote in any one round.
+    /// </summary>
+    public async Task<(int[] Writes, int MostInOneRound)> CountWritesAsync<TState>(string stateName, IReadOnlyList<IAddressable> grains,
+        int rounds, Func<int, Task> round) where TState : new()
+    {
+        var before = await StoredETagsAsync();
+        var writes = new int[grains.Count];
+        var most = 0;
+        for (var r = 0; r < rounds; r++)
+        {
+            await round(r);
+            var after = await StoredETagsAsync();
+            var wrote = 0;
+            for (var i = 0; i < grains.Count; i++)
+                if (after[i] != before[i]) (writes[i], wrote) = (writes[i] + 1, wrote + 1);
+            most = Math.Max(most, wrote);
+            before = after;
+        }
+        return (writes, most);
+
+        Task<string?[]> StoredETagsAsync() => Task.WhenAll(grains.Select(async grain =>
         {
             var stored = new GrainState<TState>();
             await Storage.ReadStateAsync(stateName, grain.GetGrainId(), stored);
             return stored.ETag;
         }));
+    }
 
     /// <summary>
     /// A site's state as stored, what it would load if it went away now: its snapshot (whose ETag this carries) with
