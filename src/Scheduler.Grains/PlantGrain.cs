@@ -71,7 +71,7 @@ public sealed class PlantGrain(
             Activity.Current is { Recorded: true } sampled ? sampled.Id : null, receivedAt));
 
         // Telemetry is re-sent every second or so: written behind, at the plant's own point of each half of
-        // PlantStaleAfter. Plants configured together wrote together, 1,000 of them in one second of every minute.
+        // PlantStaleAfter. Plants configured together wrote together: 1,000 of them within a second or two of every minute.
         var interval = options.Value.PlantStaleAfter / 2;
         var last = _samplesWrittenAt ??= StaggeredSchedule.Start(now, interval, Random.Shared.NextDouble());
         if (StaggeredSchedule.IsDue(last, interval, now))
