@@ -1,5 +1,7 @@
 namespace Scheduler.Storage.Sqlite;
 
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using CommunityToolkit.HighPerformance.Buffers;
 using Microsoft.Data.Sqlite;
@@ -22,6 +24,9 @@ using Scheduler.Storage.Sqlite.Hosting;
 /// </remarks>
 public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
 {
+    /// <summary>The meter of the storage's instruments (<see cref="StorageMetrics"/>).</summary>
+    public const string MeterName = "Scheduler.Storage";
+
     /// <summary>Writes committed in one transaction at most; more wait for the next.</summary>
     private const int MaxBatch = 512;
 
@@ -55,9 +60,11 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly Channel<bool> _checkpoints = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Task _checkpointer;
     private readonly System.Collections.Concurrent.ConcurrentBag<Reader> _readers = [];
+    private readonly StorageMetrics _metrics;
     private volatile bool _disposed;
 
-    public SqliteGrainStorage(SqliteGrainStorageOptions options, Serializer serializer)
+    /// <param name="meters">The host's meter factory, for the storage's instruments; null: a meter of its own.</param>
+    public SqliteGrainStorage(SqliteGrainStorageOptions options, Serializer serializer, IMeterFactory? meters = null)
     {
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException("invalid SQLite storage options: " + string.Join("; ", errors), nameof(options));
@@ -66,6 +73,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         _connectionString = new SqliteConnectionStringBuilder { DataSource = options.DatabasePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
         _serializer = serializer;
         Synchronous = options.Synchronous;
+        _metrics = new StorageMetrics(meters, () => Interlocked.Read(ref _logPages) * PageBytes);
         _schema = new Lazy<Task>(CreateSchemaAsync);
         _writer = Task.Run(WriteLoopAsync);
         _checkpointer = Task.Run(CheckpointLoopAsync);
@@ -207,6 +215,8 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         {
             while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write)) batch.Add(write);
             var results = new long?[batch.Count];
+            var started = Stopwatch.GetTimestamp();
+            var bytes = 0L;
             try
             {
                 await _schema.Value.ConfigureAwait(false);
@@ -217,7 +227,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
                 for (var i = 0; i < batch.Count; i++)
                 {
                     results[i] = statements.Execute(batch[i]);
-                    sinceRequest += batch[i].Payload?.WrittenCount ?? 0;
+                    bytes += batch[i].Payload?.WrittenCount ?? 0;
                 }
                 transaction.Commit();
             }
@@ -237,18 +247,22 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
                 connection = null;
                 return;
             }
+            // Measured before the writes complete: whoever awaits one then sees its batch counted.
+            _metrics.BatchCommitted(batch.Count, bytes, Stopwatch.GetElapsedTime(batch[0].Queued, started), Stopwatch.GetElapsedTime(started));
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Payload?.Dispose();
                 batch[i].Done.TrySetResult(results[i]);
             }
             batch.Clear();
+            sinceRequest += bytes;
             if (sinceRequest >= CheckpointAfterBytes && _checkpoints.Writer.TryWrite(true)) sinceRequest = 0;
             // Writes coming faster than the checkpointer copies them: the writer holds back and copies the log itself
             // (SQLite's own behaviour, at a higher mark), for a while at most, as a reader may hold an old snapshot.
+            if (Interlocked.Read(ref _logPages) * PageBytes >= MaxLogBytes) _metrics.HeldBack();
             for (var attempt = 0; attempt < 1000 && Interlocked.Read(ref _logPages) * PageBytes >= MaxLogBytes; attempt++)
             {
-                try { if (Checkpoint(connection!) is { } c && c.Copied >= c.Log) break; }
+                try { if (Checkpoint(connection!, byWriter: true) is { } c && c.Copied >= c.Log) break; }
                 catch (SqliteException) { break; } // the writes are committed; the next batch tries again
                 await Task.Delay(1).ConfigureAwait(false);
             }
@@ -298,7 +312,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
                 {
                     await _schema.Value.ConfigureAwait(false);
                     connection ??= Open();
-                    if (Checkpoint(connection) is { } c && c.Copied >= c.Log)
+                    if (Checkpoint(connection, byWriter: false) is { } c && c.Copied >= c.Log)
                     {
                         // The whole log copied, and nothing written since it last was: the next write starts it over.
                         if (settled == c.Log) retries = 0;
@@ -334,7 +348,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     /// One PASSIVE checkpoint (it waits for neither readers nor the writer): the pages in the log and how many of them
     /// the database now has; null if another checkpoint was running.
     /// </summary>
-    private (long Log, long Copied)? Checkpoint(SqliteConnection connection)
+    private (long Log, long Copied)? Checkpoint(SqliteConnection connection, bool byWriter)
     {
         using var checkpoint = connection.CreateCommand();
         checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
@@ -342,6 +356,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         // One row: busy (another checkpoint runs: -1 pages), pages in the log, pages copied.
         if (!result.Read() || result.GetInt64(0) != 0) return null;
         Interlocked.Exchange(ref _logPages, result.GetInt64(1));
+        _metrics.Checkpointed(byWriter);
         return (result.GetInt64(1), result.GetInt64(2));
     }
 
@@ -451,6 +466,7 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         _checkpoints.Writer.TryComplete();
         await _checkpointer.ConfigureAwait(false);
         while (_readers.TryTake(out var reader)) reader.Dispose();
+        _metrics.Dispose();
     }
 
     /// <summary>A write (or clear) waiting for the writer; <see cref="Expected"/> is the version its ETag names, if any.</summary>
@@ -458,6 +474,9 @@ public sealed class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     private sealed record PendingWrite(string StateName, string GrainId, ArrayPoolBufferWriter<byte>? Payload, long? Expected, bool Clear)
     {
         public TaskCompletionSource<long?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When the write was handed to the writer (a <see cref="Stopwatch"/> timestamp).</summary>
+        public long Queued { get; } = Stopwatch.GetTimestamp();
     }
 
     private static long ParseETag(string etag) =>

@@ -30,6 +30,8 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.True(root.GetProperty("jobCreatesPerSecond").GetDouble() > 0);
         // The smoke's window is shorter than a minute: no whole minute, but the key is there.
         Assert.Equal(0, root.GetProperty("scale").GetProperty("decisionLatencyP99MsByMinute").GetArrayLength());
+        // The storage's writer is read in the window: the trickle of creates there writes job records.
+        Assert.True(root.GetProperty("scale").GetProperty("storage").GetProperty("batches").GetInt32() > 0);
         // The thread pool's spin setting as the process has it: none given to the test host.
         Assert.Equal(JsonValueKind.Null, root.GetProperty("machine").GetProperty("threadPoolSpinLimit").ValueKind);
         Assert.Equal(2, root.GetProperty("runs").GetArrayLength()); // one round: tracing on and off

@@ -205,6 +205,8 @@ internal sealed record Report(
             text.AppendLine(c, $"{"  p99 of each whole minute, ms",-52} {string.Join(", ", minutes.Select(m => F(m, "0.0")))}");
         foreach (var (key, l) in (Scale.DecisionLatencyByTriggerAndKind ?? new Dictionary<string, LatencySummary>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
             text.AppendLine(c, $"{$"  {key} ({l.Decisions:N0}): p50 / p99 / max ms",-52} {F(l.P50Ms, "0.0") + " / " + F(l.P99Ms, "0.0") + " / " + F(l.MaxMs, "0.0"),12}");
+        if (Scale.Storage is { } w)
+            text.AppendLine(c, $"{$"  storage batches ({w.Batches:N0}): p50 / p99 / max ms",-52} {F(w.BatchP50Ms, "0.00") + " / " + F(w.BatchP99Ms, "0.00") + " / " + F(w.BatchMaxMs, "0.0"),12}   oldest write's wait p99 / max {F(w.WaitP99Ms, "0.00")} / {F(w.WaitMaxMs, "0.0")} ms");
         text.AppendLine(c, $"{$"resident memory MiB at {F(ResidentMemoryJobs)} jobs (managed heap)",-52} {F(ResidentMemoryMiB),12} {"(" + F(ManagedHeapMiB) + ")",12}");
         text.AppendLine(c, $"{"tracing overhead % telemetry: median [min, max]",-52} {F(TracingOverheadTelemetry.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadTelemetry.MinPercent, "0.0") + ", " + F(TracingOverheadTelemetry.MaxPercent, "0.0") + "]",12}");
         text.AppendLine(c, $"{"tracing overhead % job creation: median [min, max]",-52} {F(TracingOverheadJobCreate.MedianPercent, "0.0"),12} {"[" + F(TracingOverheadJobCreate.MinPercent, "0.0") + ", " + F(TracingOverheadJobCreate.MaxPercent, "0.0") + "]",12}");

@@ -4,10 +4,22 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Grpc.Core;
 using Scheduler.Api.V1;
+using Scheduler.Storage.Sqlite;
 using SchedulerDiagnostics = Scheduler.Grains.SchedulerDiagnostics;
 
 /// <summary>Decision latency of the decisions of one kind that one kind of round took (<c>scheduler.round.trigger</c>/<c>scheduler.decision.kind</c>).</summary>
 internal sealed record LatencySummary(int Decisions, double P50Ms, double P99Ms, double MaxMs);
+
+/// <summary>
+/// The storage's one writer in the window (<c>scheduler.storage.batch.duration</c> and <c>.queue_wait</c>): its batches'
+/// time, and how long the oldest write of each waited for it. A decision's records wait in that queue.
+/// </summary>
+internal sealed record StorageSummary(int Batches, double BatchP50Ms, double BatchP99Ms, double BatchMaxMs, double WaitP50Ms, double WaitP99Ms, double WaitMaxMs)
+{
+    public static StorageSummary? Of(double[] batches, double[] waits) => batches.Length == 0 ? null : new(batches.Length,
+        JobCreateScenario.Percentile(batches, 0.5), JobCreateScenario.Percentile(batches, 0.99), batches[^1],
+        JobCreateScenario.Percentile(waits, 0.5), JobCreateScenario.Percentile(waits, 0.99), waits.Length > 0 ? waits[^1] : double.NaN);
+}
 
 internal sealed record ScaleResult(
     int Sites,
@@ -35,7 +47,8 @@ internal sealed record ScaleResult(
     IReadOnlyList<string> Problems,
     RuntimeStats? WindowRuntime = null,
     int FrontEverySeconds = 0,
-    IReadOnlyList<double>? DecisionLatencyP99MsByMinute = null)
+    IReadOnlyList<double>? DecisionLatencyP99MsByMinute = null,
+    StorageSummary? Storage = null)
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
@@ -80,6 +93,7 @@ internal static class ScalePhase
         double settleSeconds;
         JobCounts atWindow, atMemory = null!;
         double[] latencies, ticks, p99ByMinute;
+        StorageSummary? storage;
         Dictionary<string, LatencySummary> byTrigger;
         double windowSeconds;
         RuntimeStats windowRuntime;
@@ -112,6 +126,8 @@ internal static class ScalePhase
 
             using (var recorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.decision.latency", SchedulerDiagnostics.Tags.Trigger, SchedulerDiagnostics.Tags.DecisionKind))
             using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration", SchedulerDiagnostics.Tags.Region))
+            using (var batchRecorder = new HistogramRecorder(SqliteGrainStorage.MeterName, "scheduler.storage.batch.duration"))
+            using (var waitRecorder = new HistogramRecorder(SqliteGrainStorage.MeterName, "scheduler.storage.queue_wait"))
             {
                 var window = Stopwatch.GetTimestamp();
                 var runtime = RuntimeStats.Start();
@@ -124,11 +140,14 @@ internal static class ScalePhase
                     JobCreateScenario.Percentile(kv.Value, 0.5), JobCreateScenario.Percentile(kv.Value, 0.99), kv.Value[^1]));
                 // The load fleet's region only: the host's built-in region (three sites) ticks as often, in a fraction of a millisecond.
                 ticks = tickRecorder.SortedBy().GetValueOrDefault(LoadFleet.Region) ?? [];
+                storage = StorageSummary.Of(batchRecorder.Sorted(), waitRecorder.Sorted());
             }
             foreach (var (trigger, l) in byTrigger.OrderBy(kv => kv.Key))
                 Console.Error.WriteLine($"   {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
             Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
             if (p99ByMinute.Length > 0) Console.Error.WriteLine($"   p99 of each whole minute: {string.Join(", ", p99ByMinute.Select(p => $"{p:0.0}"))} ms");
+            if (storage is { } w)
+                Console.Error.WriteLine($"   storage: {w.Batches:N0} batches, p50 {w.BatchP50Ms:0.00} ms, p99 {w.BatchP99Ms:0.00} ms, max {w.BatchMaxMs:0.0} ms; their oldest write waited p50 {w.WaitP50Ms:0.00} ms, p99 {w.WaitP99Ms:0.00} ms, max {w.WaitMaxMs:0.0} ms");
             // A GC pause is what most often stands between a decision and its target: the window's collections say how many.
             LoadRun.PrintRuntime(windowRuntime);
 
@@ -157,7 +176,7 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute, storage);
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>

@@ -7,6 +7,8 @@ using Orleans.Providers;
 using Orleans.Runtime.Hosting;
 using Scheduler.Grains;
 using Scheduler.Grains.Hosting;
+using OpenTelemetry.Metrics;
+using Scheduler.Storage.Sqlite;
 using Scheduler.Storage.Sqlite.Hosting;
 
 public static class SchedulerHostExtensions
@@ -66,6 +68,7 @@ public static class SchedulerHostExtensions
             else
             {
                 silo.AddSqliteGrainStorageAsDefault(o => o.DatabasePath = Path.Combine(options.DataDir, "scheduler.db"));
+                builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(SqliteGrainStorage.MeterName));
             }
             silo.AddSchedulerGrains(builder.Configuration);
         });
