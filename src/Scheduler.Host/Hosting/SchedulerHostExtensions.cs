@@ -2,12 +2,12 @@ namespace Scheduler.Host.Hosting;
 
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
 using Scheduler.Grains;
 using Scheduler.Grains.Hosting;
-using OpenTelemetry.Metrics;
 using Scheduler.Storage.Sqlite;
 using Scheduler.Storage.Sqlite.Hosting;
 
