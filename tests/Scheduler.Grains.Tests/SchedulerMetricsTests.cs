@@ -8,6 +8,30 @@ using Scheduler.Grains.Diagnostics;
 public class SchedulerMetricsTests
 {
     [Fact]
+    public void DecisionLatency_HasBucketEdges_EitherSideOfItsTarget()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        _ = new SchedulerMetrics(factory);
+        var histograms = new Dictionary<string, Histogram<double>>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument is Histogram<double> h) histograms[instrument.Name] = h;
+        };
+        listener.Start();
+
+        // With the exporters' default buckets (0, 5, 10, 25 ms) a Prometheus reader could not tell 6 ms from 9.
+        foreach (var name in new[] { "scheduler.decision.latency", "scheduler.tick.duration" })
+        {
+            var edges = histograms[name].Advice?.HistogramBucketBoundaries ?? [];
+            Assert.Contains(7.5, edges);
+            Assert.Contains(10.0, edges);
+            Assert.Contains(15.0, edges);
+        }
+    }
+
+    [Fact]
     public void TheJobsGauge_CountsEachRegionsJobsByState_AsLastCounted()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
