@@ -28,9 +28,9 @@ internal sealed class StorageMetrics : IDisposable
         _batchWrites = _meter.CreateHistogram("scheduler.storage.batch.writes", "{write}", "Writes (and clears) committed in one transaction by the storage's one writer",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 512] });
         _batchDuration = _meter.CreateHistogram("scheduler.storage.batch.duration", "ms", "Real time the writer took for one batch: its statements and its commit",
-            advice: MillisecondBuckets);
+            advice: WriterTimeBuckets);
         _queueWait = _meter.CreateHistogram("scheduler.storage.queue_wait", "ms", "Real time the oldest write of each batch waited for the writer: the batches ahead of it and the writer's wake-up",
-            advice: MillisecondBuckets);
+            advice: WriterTimeBuckets);
         _bytes = _meter.CreateCounter<long>("scheduler.storage.written", "By", "Serialized state committed");
         _checkpoints = _meter.CreateCounter<long>("scheduler.storage.checkpoints", "{checkpoint}", "Checkpoints of the write-ahead log, by who ran them: the checkpointer, or the writer holding back");
         _holdBacks = _meter.CreateCounter<long>("scheduler.storage.hold_backs", "{batch}", "Batches after which the writer held back to copy the write-ahead log itself (it had reached its bound)");
@@ -41,7 +41,7 @@ internal sealed class StorageMetrics : IDisposable
     /// Buckets for the writer's times: most batches take a tenth of a millisecond, so the exporters' default buckets
     /// (0, 5, 10, 25 … ms) would put nearly all of them in the first.
     /// </summary>
-    internal static readonly InstrumentAdvice<double> MillisecondBuckets = new() { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250] };
+    private static readonly InstrumentAdvice<double> WriterTimeBuckets = new() { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250] };
 
     public void BatchCommitted(int writes, long bytes, TimeSpan queued, TimeSpan duration)
     {

@@ -24,7 +24,7 @@ public sealed class SchedulerMetrics
     /// Buckets for decision latency and tick time, with edges either side of the 10 ms decision target: the exporters'
     /// defaults (0, 5, 10, 25 … ms) cannot tell 6 ms from 9.
     /// </summary>
-    internal static readonly InstrumentAdvice<double> MillisecondBuckets = new() { HistogramBucketBoundaries = [1, 2.5, 5, 7.5, 10, 15, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] };
+    private static readonly InstrumentAdvice<double> LatencyBuckets = new() { HistogramBucketBoundaries = [1, 2.5, 5, 7.5, 10, 15, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] };
 
     /// <param name="telemetryHold">This silo's hold on telemetry, whose holds are counted.</param>
     public SchedulerMetrics(IMeterFactory meters, TelemetryHold? telemetryHold = null)
@@ -34,9 +34,9 @@ public sealed class SchedulerMetrics
         _samples = meter.CreateCounter<long>("scheduler.telemetry.samples", "{sample}", "Generation samples, by result (accepted, rejected)");
         _ingestLag = meter.CreateHistogram<double>("scheduler.telemetry.ingest_lag", "s", "Scheduler time at receipt minus the sample's event time");
         _decisionLatency = meter.CreateHistogram("scheduler.decision.latency", "ms", "Real time from what triggered the decision to the decision applied: the new job, the supply-raising or -lowering sample (prompt dispatch), or the newest sample of the sites involved (tick); by trigger and kind",
-            advice: MillisecondBuckets);
+            advice: LatencyBuckets);
         _tickDuration = meter.CreateHistogram("scheduler.tick.duration", "ms", "Real time one region's tick took: steps, progress, reconcile, the policy round and its decisions; by region",
-            advice: MillisecondBuckets);
+            advice: LatencyBuckets);
         Gauge(meter, "scheduler.site.green_supply", "MW", s => s.GreenSupplyMegawatts);
         Gauge(meter, "scheduler.site.load", "MW", s => s.LoadMegawatts);
         Gauge(meter, "scheduler.site.battery", "MW", s => s.BatteryMegawatts);
