@@ -120,15 +120,24 @@ public interface IJobGrain : IGrainWithStringKey
     Task<JobRecord?> GetAsync();
 
     /// <summary>
-    /// Takes a dispatch decision into the record (written before it returns); the caller then tells the sites: the one
-    /// the job leaves first (<see cref="JobDecisionTaken.LeavesSiteId"/>), then the one it is bound to. Throws
-    /// <see cref="InvalidJobTransitionException"/> if not allowed.
+    /// Takes a dispatch decision into the record, not yet written: the caller logs the job as it returns it
+    /// (<see cref="JobDecisionTaken.Job"/>, one write for a whole wave of decisions), tells the sites (the one the job
+    /// leaves first, <see cref="JobDecisionTaken.LeavesSiteId"/>, then the one it is bound to), then has the job store
+    /// it (<see cref="PersistAsync"/>). Throws <see cref="InvalidJobTransitionException"/> if not allowed.
     /// </summary>
     /// <param name="counted">
     /// For a job that moves or pauses (a new epoch), its site's latest count of the old epoch, credited in the same
     /// write. A count that completes the job is recorded, and the decision is then refused.
     /// </param>
     Task<JobDecisionTaken> ApplyAsync(Decision decision, Scheduler.Core.Accounting.EnergyLedger cost, DateTimeOffset now, EpochProgress? counted = null);
+
+    /// <summary>
+    /// Stores the job as a decision log holds it: takes <paramref name="logged"/> if it is newer than the job's own
+    /// record (by its last event), then writes the record if a decision it took is not yet written. The dispatcher calls
+    /// it for each decision once the sites were told, and for each job of its log when it activates, so a crash between
+    /// the log and the job's own write loses nothing.
+    /// </summary>
+    Task PersistAsync(LoggedJob logged);
 
     /// <summary>The site the job left is checkpointing it (<see cref="ReleaseOutcome.Checkpointing"/>): its next start waits for that checkpoint.</summary>
     Task<JobRecord> AwaitCheckpointAsync(long epoch, DateTimeOffset now);

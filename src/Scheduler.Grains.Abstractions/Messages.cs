@@ -104,11 +104,26 @@ public sealed record SiteJobResults(
     [property: Id(0)] ReleaseOutcome[] Releases,
     [property: Id(1)] string?[] StartRefusals);
 
-/// <summary>A decision as the job's record took it: the record written, and the site the job must now leave, if any.</summary>
+/// <summary>
+/// A decision as the job took it, not yet written: the job as its dispatcher logs it (then stores it with
+/// <see cref="IJobGrain.PersistAsync"/>), and the site the job must now leave, if any.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record JobDecisionTaken(
+    [property: Id(0)] LoggedJob Job,
+    [property: Id(1)] string? LeavesSiteId)
+{
+    public JobRecord Record => Job.Record;
+}
+
+/// <summary>
+/// A job as its dispatcher's decision log holds it: its record and what the record has credited of its current epoch
+/// (<see cref="EpochCredit"/>), the two as the job would write them.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record LoggedJob(
     [property: Id(0)] JobRecord Record,
-    [property: Id(1)] string? LeavesSiteId);
+    [property: Id(1)] EpochCredit? Credit);
 
 /// <summary>A job's work and energy so far in its epoch, as its site counts them after a step (cumulative: see <see cref="EpochProgress"/>).</summary>
 /// <remarks>A value: a site reports one per running job per step, and an object each was a tenth of what the scheduler allocated at scale.</remarks>

@@ -17,9 +17,10 @@ public sealed class JobGrainState
 }
 
 /// <summary>
-/// The durable record of one job and the single source of truth for where it runs. Every placement change is written
-/// before the sites are told (by the dispatcher, for its decisions), so a crash can leave a site behind the record (the
-/// dispatcher reconciles it) but never a job running where its record does not say.
+/// The durable record of one job and the single source of truth for where it runs. Every placement change is stored
+/// before the sites are told, so a crash can leave a site behind the record (the dispatcher reconciles it) but never a
+/// job running where its record does not say. A dispatcher's decision is stored first in the dispatcher's decision log,
+/// one write for a wave of them, and then in the record (<see cref="PersistAsync"/>; docs/adr/0009).
 /// </summary>
 public sealed class JobGrain(
     [PersistentState("job")] IPersistentState<JobGrainState> state,
@@ -28,6 +29,8 @@ public sealed class JobGrain(
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>The job's own point of the progress write-behind interval (<see cref="StaggeredSchedule"/>), from its first count here.</summary>
     private DateTimeOffset? _progressWrittenAt;
+    /// <summary>Whether the record holds a decision (<see cref="ApplyAsync"/>) that only the dispatcher's log has stored.</summary>
+    private bool _decisionUnwritten;
 
     private JobRecord Record => state.State.Record ?? throw new KeyNotFoundException($"job '{this.GetPrimaryKeyString()}' does not exist");
 
@@ -82,12 +85,28 @@ public sealed class JobGrain(
             DecisionKind.Pause => "paused",
             _ => after.Status == JobStatus.Relocating ? "relocating" : "resumed",
         };
-        await SaveAsync(Append(record with { State = after, Ledger = record.Ledger + cost },
-            now, kind, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail));
+        // Not written here: the dispatcher logs a wave's decisions in one write, then has each job store its own.
+        state.State.Record = Append(record with { State = after, Ledger = record.Ledger + cost },
+            now, kind, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
+        _decisionUnwritten = true;
+        Notify();
         // The old site lets go before the new one binds the job, so the job is never bound to two.
         var leaves = before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus) ? old : null;
-        return new JobDecisionTaken(Record, leaves);
+        return new JobDecisionTaken(new LoggedJob(Record, state.State.Credit), leaves);
     }
+
+    public async Task PersistAsync(LoggedJob logged)
+    {
+        if (state.State.Record is not { } current || LastEvent(current) < LastEvent(logged.Record))
+        {
+            // Lost in a crash after the log was written: the log's copy is the job as it was.
+            state.State.Credit = logged.Credit;
+            await SaveAsync(logged.Record);
+        }
+        else if (_decisionUnwritten) await SaveAsync(current, notify: false);
+    }
+
+    private static long LastEvent(JobRecord record) => record.History.Count == 0 ? 0 : record.History[^1].Sequence;
 
     public async Task<JobRecord> AwaitCheckpointAsync(long epoch, DateTimeOffset now)
     {
@@ -225,7 +244,13 @@ public sealed class JobGrain(
     {
         state.State.Record = record;
         await state.WriteStateAsync();
-        if (!notify) return;
+        _decisionUnwritten = false;
+        if (notify) Notify();
+    }
+
+    /// <summary>Wakes whoever waits for the job's next event (<see cref="WaitForEventsAsync"/>).</summary>
+    private void Notify()
+    {
         var changed = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         changed.TrySetResult();
