@@ -58,9 +58,5 @@ internal sealed class DecisionLog
     }
 
     /// <summary>The job has stored its own record, holding <paramref name="job"/> or newer: the next write leaves it out.</summary>
-    public void Persisted(LoggedJob job)
-    {
-        // A later write may have logged the job again meanwhile: that copy stays until it, too, is persisted.
-        if (_unpersisted.TryGetValue(job.Record.State.Id, out var logged) && ReferenceEquals(logged, job)) _unpersisted.Remove(job.Record.State.Id);
-    }
+    public void Persisted(LoggedJob job) => _unpersisted.Remove(job.Record.State.Id);
 }
