@@ -585,8 +585,9 @@ public sealed partial class DispatcherGrain(
                     // A job still waiting is for the next round to decide again.
                     else _waiting.DecideAgain(decision.JobId);
                 }
-                // After the sites, off the decisions' latency; before the next wave, which overwrites the log.
-                await PersistAsync(logged);
+                // After the sites, off the decisions' latency; before the next wave, which overwrites the log. Jobs an
+                // earlier wave failed to persist (still in the log) get another try.
+                await PersistAsync([.. _log.Unpersisted]);
             }
         }
         finally
