@@ -121,7 +121,7 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// Takes a dispatch decision into the record, not yet written: the caller logs the job as it returns it
-    /// (<see cref="JobDecisionTaken.Job"/>, one write for a whole wave of decisions), tells the sites (the one the job
+    /// (<see cref="JobDecisionTaken.Logged"/>, one write for a whole wave of decisions), tells the sites (the one the job
     /// leaves first, <see cref="JobDecisionTaken.LeavesSiteId"/>, then the one it is bound to), then has the job store
     /// it (<see cref="PersistAsync"/>). Throws <see cref="InvalidJobTransitionException"/> if not allowed.
     /// </summary>

@@ -105,20 +105,18 @@ public sealed record SiteJobResults(
     [property: Id(1)] string?[] StartRefusals);
 
 /// <summary>
-/// A decision as the job took it, not yet written: the job as its dispatcher logs it (then stores it with
-/// <see cref="IJobGrain.PersistAsync"/>), and the site the job must now leave, if any.
+/// A decision as the job took it, not yet written: its record, the site the job must now leave (if any), and the job
+/// as its dispatcher logs it (then stores it with <see cref="IJobGrain.PersistAsync"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record JobDecisionTaken(
-    [property: Id(0)] LoggedJob Job,
-    [property: Id(1)] string? LeavesSiteId)
-{
-    public JobRecord Record => Job.Record;
-}
+    [property: Id(0)] JobRecord Record,
+    [property: Id(1)] string? LeavesSiteId,
+    [property: Id(2)] LoggedJob Logged);
 
 /// <summary>
-/// A job as its dispatcher's decision log holds it: its record and what the record has credited of its current epoch
-/// (<see cref="EpochCredit"/>), the two as the job would write them.
+/// A job as its dispatcher's decision log holds it: its record, with only the events since the job last wrote it (the
+/// stored record has the ones before), and what the record has credited of its current epoch (<see cref="EpochCredit"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record LoggedJob(

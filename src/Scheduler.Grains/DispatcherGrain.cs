@@ -570,7 +570,7 @@ public sealed partial class DispatcherGrain(
                     }
                 }
                 var taken = await Task.WhenAll(wave.Select(w => w.Taken));
-                var logged = taken.OfType<TakenDecision>().Select(t => t.Job).ToList();
+                var logged = taken.OfType<TakenDecision>().Select(t => t.Logged).ToList();
                 if (logged.Count > 0) await _log.WriteAsync(logged);
                 var landed = await TellSitesAsync(taken, now);
                 for (var k = 0; k < wave.Count; k++)
@@ -615,13 +615,10 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// A decision its job has taken: the job as logged (its record and credit), the site the job leaves (if any), and
-    /// when its latency started.
+    /// A decision its job has taken: its record, the job as logged, the site the job leaves (if any), and when its
+    /// latency started.
     /// </summary>
-    private sealed record TakenDecision(Decision Decision, LoggedJob Job, string? LeavesSiteId, DateTimeOffset? Since)
-    {
-        public JobRecord Record => Job.Record;
-    }
+    private sealed record TakenDecision(Decision Decision, JobRecord Record, LoggedJob Logged, string? LeavesSiteId, DateTimeOffset? Since);
 
     /// <summary>Each logged job stores its own record; the log then leaves out those that did (<see cref="DecisionLog"/>).</summary>
     private Task PersistAsync(IReadOnlyList<LoggedJob> jobs) => Task.WhenAll(jobs.Select(async job =>
@@ -649,7 +646,7 @@ public sealed partial class DispatcherGrain(
             Track(taken.Record);
             // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
             if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
-            return new TakenDecision(decision, taken.Job, taken.LeavesSiteId, since);
+            return new TakenDecision(decision, taken.Record, taken.Logged, taken.LeavesSiteId, since);
         }
         catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException)
         {

@@ -31,6 +31,14 @@ public sealed class JobGrain(
     private DateTimeOffset? _progressWrittenAt;
     /// <summary>Whether the record holds a decision (<see cref="ApplyAsync"/>) that only the dispatcher's log has stored.</summary>
     private bool _decisionUnwritten;
+    /// <summary>The sequence of the last event the stored record holds: a decision's log entry carries only the events after it.</summary>
+    private long _writtenEvent;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _writtenEvent = state.State.Record is { } record ? LastEvent(record) : 0;
+        return Task.CompletedTask;
+    }
 
     private JobRecord Record => state.State.Record ?? throw new KeyNotFoundException($"job '{this.GetPrimaryKeyString()}' does not exist");
 
@@ -86,22 +94,29 @@ public sealed class JobGrain(
             _ => after.Status == JobStatus.Relocating ? "relocating" : "resumed",
         };
         // Not written here: the dispatcher logs a wave's decisions in one write, then has each job store its own.
-        state.State.Record = Append(record with { State = after, Ledger = record.Ledger + cost },
+        var taken = Append(record with { State = after, Ledger = record.Ledger + cost },
             now, kind, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
+        state.State.Record = taken;
         _decisionUnwritten = true;
         Notify();
         // The old site lets go before the new one binds the job, so the job is never bound to two.
         var leaves = before.HoldsGpus && before.SiteId is { } old && (old != after.SiteId || !after.HoldsGpus) ? old : null;
-        return new JobDecisionTaken(new LoggedJob(Record, state.State.Credit), leaves);
+        // The log carries the events the stored record lacks, not the whole history: a wave of them is one write.
+        var unwritten = taken with { History = (JobEvent[])[.. taken.History.Where(e => e.Sequence > _writtenEvent)] };
+        return new JobDecisionTaken(taken, leaves, new LoggedJob(unwritten, state.State.Credit));
     }
 
     public async Task PersistAsync(LoggedJob logged)
     {
-        if (state.State.Record is not { } current || LastEvent(current) < LastEvent(logged.Record))
+        var current = state.State.Record;
+        if (current is null || LastEvent(current) < LastEvent(logged.Record))
         {
-            // Lost in a crash after the log was written: the log's copy is the job as it was.
+            // Lost in a crash after the log was written: the job as logged, after the events it had stored.
+            var first = logged.Record.History.Count == 0 ? long.MaxValue : logged.Record.History[0].Sequence;
+            JobEvent[] history = [.. current?.History.Where(e => e.Sequence < first) ?? [], .. logged.Record.History];
+            var limit = options.Value.JobHistoryLimit;
             state.State.Credit = logged.Credit;
-            await SaveAsync(logged.Record);
+            await SaveAsync(logged.Record with { History = history.Length > limit ? history[^limit..] : history });
         }
         else if (_decisionUnwritten) await SaveAsync(current, notify: false);
     }
@@ -245,6 +260,7 @@ public sealed class JobGrain(
         state.State.Record = record;
         await state.WriteStateAsync();
         _decisionUnwritten = false;
+        _writtenEvent = LastEvent(record);
         if (notify) Notify();
     }
 
