@@ -113,10 +113,8 @@ public sealed class JobGrain(
         {
             // Lost in a crash after the log was written: the job as logged, after the events it had stored.
             var first = logged.Record.History.Count == 0 ? long.MaxValue : logged.Record.History[0].Sequence;
-            JobEvent[] history = [.. current?.History.Where(e => e.Sequence < first) ?? [], .. logged.Record.History];
-            var limit = options.Value.JobHistoryLimit;
             state.State.Credit = logged.Credit;
-            await SaveAsync(logged.Record with { History = history.Length > limit ? history[^limit..] : history });
+            await SaveAsync(logged.Record with { History = Limited([.. current?.History.Where(e => e.Sequence < first) ?? [], .. logged.Record.History]) });
         }
         else if (_decisionUnwritten) await SaveAsync(current, notify: false);
     }
@@ -248,9 +246,14 @@ public sealed class JobGrain(
     {
         var history = record.History;
         var next = new JobEvent(history.Count == 0 ? 1 : history[^1].Sequence + 1, at, record.State.Status, kind, from, to, reason, detail, CurrentTraceId);
+        return record with { History = Limited([.. history, next]) };
+    }
+
+    /// <summary>The newest <c>JobHistoryLimit</c> of <paramref name="events"/>, oldest first.</summary>
+    private JobEvent[] Limited(JobEvent[] events)
+    {
         var limit = options.Value.JobHistoryLimit;
-        var kept = history.Count >= limit ? history.Skip(history.Count - limit + 1) : history;
-        return record with { History = (JobEvent[])[.. kept, next] };
+        return events.Length > limit ? events[^limit..] : events;
     }
 
     private static string? CurrentTraceId => Activity.Current?.TraceId.ToHexString();
