@@ -35,9 +35,10 @@ public sealed class PipelineStack
         // of a waiting job shows which sites were feasible but lacked surplus.
         Flexible = new SitePipeline("start-flexible", [.. hard, new GreenSurplusFilter(options)], scorers);
 
-        // A running job moves only if the move pays for itself with margin; the gain filter is last because it
-        // reads the forecast, the most expensive check.
-        Relocation = new SitePipeline("relocate", [.. hard, new RelocationGainFilter(options)], scorers);
+        // A running job moves only where green and battery carry it now (no job there pauses for it), and only if
+        // the move pays for itself with margin; the gain filter is last because it reads the forecast, the most
+        // expensive check.
+        Relocation = new SitePipeline("relocate", [.. hard, new RelocationRoomFilter(options), new RelocationGainFilter(options)], scorers);
     }
 
     public SitePipeline Urgent { get; }

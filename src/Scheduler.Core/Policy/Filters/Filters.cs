@@ -69,6 +69,26 @@ public sealed class GreenSurplusFilter(PolicyOptions options) : ISiteFilter
 }
 
 /// <summary>
+/// A move must leave its target able to carry the job on green supply and battery alone. A target the move pushed
+/// further into deficit would have the same round pause a job there (see the dispatcher's pause step, which uses the
+/// same bridge): one job's move displacing another's work, and the round's pauses no longer confined to the sites
+/// that fell short.
+/// </summary>
+public sealed class RelocationRoomFilter(PolicyOptions options) : ISiteFilter
+{
+    public const string FilterName = "relocation-room";
+    private readonly double _bridgeHours = options.BatteryBridge.TotalHours;
+    public string Name => FilterName;
+
+    public bool Passes(in Candidate c) => c.JobPowerMegawatts <= Room(c);
+
+    public string Reason(in Candidate c) => string.Create(CultureInfo.InvariantCulture,
+        $"needs {c.JobPowerMegawatts:0.###} MW, green surplus + battery bridge carry {Room(c):0.###} MW");
+
+    private double Room(in Candidate c) => c.HeadroomMegawatts + c.Site.BatterySustainableMegawatts(_bridgeHours);
+}
+
+/// <summary>
 /// Anti-flapping margin: a relocation must gain more green energy over the horizon than
 /// <see cref="PolicyOptions.RelocationMarginFactor"/> times its cost.
 /// </summary>
