@@ -48,7 +48,8 @@ internal sealed record ScaleResult(
     RuntimeStats? WindowRuntime = null,
     int FrontEverySeconds = 0,
     IReadOnlyList<double>? DecisionLatencyP99MsByMinute = null,
-    StorageSummary? Storage = null)
+    StorageSummary? Storage = null,
+    GcAttribution? GcPauses = null)
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
@@ -68,6 +69,7 @@ internal sealed record ScaleResult(
 internal static class ScalePhase
 {
     private const double TrickleCreatesPerSecond = 5;
+    private const double DecisionTargetMs = 10;
     private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(120);
     private const string FrontCooldown = "00:00:00";
 
@@ -94,6 +96,7 @@ internal static class ScalePhase
         JobCounts atWindow, atMemory = null!;
         double[] latencies, ticks, p99ByMinute;
         StorageSummary? storage;
+        GcAttribution gcPauses;
         Dictionary<string, LatencySummary> byTrigger;
         double windowSeconds;
         RuntimeStats windowRuntime;
@@ -128,19 +131,25 @@ internal static class ScalePhase
             using (var tickRecorder = new HistogramRecorder(SchedulerDiagnostics.SourceName, "scheduler.tick.duration", SchedulerDiagnostics.Tags.Region))
             using (var batchRecorder = new HistogramRecorder(SqliteGrainStorage.MeterName, "scheduler.storage.batch.duration"))
             using (var waitRecorder = new HistogramRecorder(SqliteGrainStorage.MeterName, "scheduler.storage.queue_wait"))
+            using (var pauseRecorder = new GcPauseRecorder())
             {
                 var window = Stopwatch.GetTimestamp();
+                var windowStartedAt = DateTime.UtcNow;
                 var runtime = RuntimeStats.Start();
                 await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
                 windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
                 windowRuntime = runtime();
                 latencies = recorder.Sorted();
-                p99ByMinute = SlicePercentiles.Of(recorder.Since(window), TimeSpan.FromSeconds(windowSeconds), TimeSpan.FromMinutes(1), 0.99);
+                var decided = recorder.Since(window);
+                p99ByMinute = SlicePercentiles.Of(decided, TimeSpan.FromSeconds(windowSeconds), TimeSpan.FromMinutes(1), 0.99);
                 byTrigger = recorder.SortedBy().ToDictionary(kv => kv.Key, kv => new LatencySummary(kv.Value.Length,
                     JobCreateScenario.Percentile(kv.Value, 0.5), JobCreateScenario.Percentile(kv.Value, 0.99), kv.Value[^1]));
                 // The load fleet's region only: the host's built-in region (three sites) ticks as often, in a fraction of a millisecond.
                 ticks = tickRecorder.SortedBy().GetValueOrDefault(LoadFleet.Region) ?? [];
                 storage = StorageSummary.Of(batchRecorder.Sorted(), waitRecorder.Sorted());
+                // The runtime's events reach the listener on its own thread, up to a second or so after they happen.
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellation);
+                gcPauses = GcAttribution.Of([.. decided.Select(m => (windowStartedAt + m.At, m.Value))], pauseRecorder.Pauses(), DecisionTargetMs);
             }
             foreach (var (trigger, l) in byTrigger.OrderBy(kv => kv.Key))
                 Console.Error.WriteLine($"   {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
@@ -148,8 +157,10 @@ internal static class ScalePhase
             if (p99ByMinute.Length > 0) Console.Error.WriteLine($"   p99 of each whole minute: {string.Join(", ", p99ByMinute.Select(p => $"{p:0.0}"))} ms");
             if (storage is { } w)
                 Console.Error.WriteLine($"   storage: {w.Batches:N0} batches, p50 {w.BatchP50Ms:0.00} ms, p99 {w.BatchP99Ms:0.00} ms, max {w.BatchMaxMs:0.0} ms; their oldest write waited p50 {w.WaitP50Ms:0.00} ms, p99 {w.WaitP99Ms:0.00} ms, max {w.WaitMaxMs:0.0} ms");
-            // A GC pause is what most often stands between a decision and its target: the window's collections say how many.
+            // A GC pause is what most often stands between a decision and its target: the window's collections say how
+            // many, and the pauses' times say which slow decisions waited through one.
             LoadRun.PrintRuntime(windowRuntime);
+            PrintGcPauses(gcPauses);
 
             if (options.MemoryJobs > 0)
             {
@@ -176,7 +187,15 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute, storage);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute, storage, gcPauses);
+    }
+
+    private static void PrintGcPauses(GcAttribution g)
+    {
+        var generations = string.Join(", ", g.PausesByGeneration.Select(kv => $"{kv.Key} {kv.Value}"));
+        Console.Error.WriteLine($"   GC pauses: {g.Pauses} ({generations}), {g.PausedMs:N0} ms, longest {g.PauseMaxMs:0.0} ms; {g.DecisionsThroughPause:N0} of {g.Decisions:N0} decisions waited through one");
+        if (g.Slow > 0)
+            Console.Error.WriteLine($"   decisions over {g.ThresholdMs:0} ms: {g.Slow}, {g.SlowThroughPause} of them waited through a GC pause (median {g.SlowPausedShareP50:P0} of their latency in pauses); the slowest without one {(double.IsNaN(g.SlowWithoutPauseMaxMs) ? "n/a" : $"{g.SlowWithoutPauseMaxMs:0.0} ms")}");
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>

@@ -1,0 +1,62 @@
+namespace Scheduler.LoadTest.Tests;
+
+using CsCheck;
+using Scheduler.LoadTest;
+
+public class GcAttributionTests
+{
+    private static readonly DateTime T0 = new(2026, 11, 28, 0, 0, 0, DateTimeKind.Utc);
+
+    private static DateTime Ms(double ms) => T0.AddTicks((long)(ms * TimeSpan.TicksPerMillisecond));
+
+    [Fact]
+    public void ASlowDecision_ThatWaitedThroughAPause_IsCounted_WithThePausedShareOfItsLatency()
+    {
+        GcPause[] pauses = [new(Ms(85), Ms(95), 1, false), new(Ms(500), Ms(530), 2, true)];
+        (DateTime, double)[] decisions =
+        [
+            (Ms(100), 20),  // waited 80..100: 10 ms of it in the first pause
+            (Ms(300), 40),  // waited 260..300: no pause, slow
+            (Ms(600), 5),   // fast, no pause
+            (Ms(520), 3),   // fast, inside the second pause
+            (Ms(530), 25),  // waited 505..530: all of it in the second pause
+        ];
+
+        var g = GcAttribution.Of(decisions, pauses, thresholdMs: 10);
+
+        Assert.Equal((5, 3, 3, 2), (g.Decisions, g.DecisionsThroughPause, g.Slow, g.SlowThroughPause));
+        Assert.Equal(40, g.SlowWithoutPauseMaxMs);
+        // The slow decisions' shares are 0.5, 0 and 1.
+        Assert.Equal(0.5, g.SlowPausedShareP50, 3);
+        Assert.Equal((2, 40.0, 30.0), (g.Pauses, g.PausedMs, g.PauseMaxMs));
+        Assert.Equal(new Dictionary<string, int> { ["gen1"] = 1, ["gen2 background"] = 1 }, g.PausesByGeneration);
+    }
+
+    [Fact]
+    public void NoSlowDecision_HasNoShare_AndNoSlowestWithoutAPause()
+    {
+        var g = GcAttribution.Of([(Ms(10), 2)], [new(Ms(0), Ms(9), -1, false)], thresholdMs: 10);
+
+        Assert.Equal((1, 1, 0, 0, 0.0), (g.Decisions, g.DecisionsThroughPause, g.Slow, g.SlowThroughPause, g.SlowPausedShareP50));
+        Assert.True(double.IsNaN(g.SlowWithoutPauseMaxMs));
+        Assert.Equal(["unknown"], g.PausesByGeneration.Keys);
+    }
+
+    [Fact]
+    public void PausedWithin_IsTheLengthOfTheSpanThePausesCover_ForRandomPausesAndSpans()
+    {
+        // Whole milliseconds on a 200 ms line: the covered length can be counted cell by cell.
+        var gen = Gen.Select(Gen.Int[0, 200].Array[0, 12], Gen.Int[0, 200], Gen.Int[0, 200]);
+        gen.Sample((cuts, a, b) =>
+        {
+            // Sorted distinct cuts taken two by two are pauses that never overlap, as the runtime's never do.
+            var points = cuts.Distinct().Order().ToArray();
+            var pauses = Enumerable.Range(0, points.Length / 2).Select(i => new GcPause(Ms(points[2 * i]), Ms(points[2 * i + 1]), 0, false)).ToArray();
+            var (from, to) = (Math.Min(a, b), Math.Max(a, b));
+
+            var covered = Enumerable.Range(from, to - from).Count(ms => pauses.Any(p => p.Start <= Ms(ms) && Ms(ms + 1) <= p.End));
+
+            Assert.Equal(covered, GcAttribution.PausedWithin(pauses, Ms(from), Ms(to)), 6);
+        });
+    }
+}

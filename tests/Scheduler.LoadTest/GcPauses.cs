@@ -1,0 +1,115 @@
+namespace Scheduler.LoadTest;
+
+using System.Diagnostics.Tracing;
+
+/// <summary>One suspension of the process for a garbage collection: from the runtime suspending threads to their restart.</summary>
+/// <param name="Generation">The collection's generation (2 for a background one), or -1 if its start was not seen.</param>
+public readonly record struct GcPause(DateTime Start, DateTime End, int Generation, bool Background)
+{
+    public double Milliseconds => (End - Start).TotalMilliseconds;
+}
+
+/// <summary>
+/// The process's GC suspensions while it lives, from the runtime's own events (<c>GCSuspendEEBegin</c> to
+/// <c>GCRestartEEEnd</c>, keyword GC at Informational: a handful of events per collection) through an in-process
+/// listener. The runtime stamps each event when it happens; the listener gets them later, on its own thread.
+/// </summary>
+internal sealed class GcPauseRecorder : EventListener
+{
+    private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
+    private const EventKeywords GcKeyword = (EventKeywords)0x1;
+    // Initialised before the base constructor runs, which may already call OnEventSourceCreated.
+    private readonly List<GcPause> _pauses = [];
+    private DateTime? _suspendedAt;
+    private int _generation = -1;
+    private bool _background;
+
+    public IReadOnlyList<GcPause> Pauses()
+    {
+        lock (_pauses) return [.. _pauses];
+    }
+
+    protected override void OnEventSourceCreated(EventSource source)
+    {
+        if (source.Name == RuntimeSource) EnableEvents(source, EventLevel.Informational, GcKeyword);
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs e)
+    {
+        switch (e.EventName)
+        {
+            case "GCSuspendEEBegin_V1":
+                _suspendedAt = e.TimeStamp;
+                _generation = -1;
+                _background = false;
+                break;
+            case "GCStart_V2" when _suspendedAt is not null:
+                _generation = Convert.ToInt32(Payload(e, "Depth") ?? -1, System.Globalization.CultureInfo.InvariantCulture);
+                // Type 1 is a background collection: its suspensions are short, most of its work runs beside the program.
+                _background = Convert.ToInt32(Payload(e, "Type") ?? 0, System.Globalization.CultureInfo.InvariantCulture) == 1;
+                break;
+            case "GCRestartEEEnd_V1" when _suspendedAt is { } start:
+                lock (_pauses) _pauses.Add(new GcPause(start, e.TimeStamp, _generation, _background));
+                _suspendedAt = null;
+                break;
+        }
+    }
+
+    private static object? Payload(EventWrittenEventArgs e, string name) =>
+        e.PayloadNames?.IndexOf(name) is int i and >= 0 && e.Payload is { } payload ? payload[i] : null;
+}
+
+/// <summary>
+/// Which slow decisions waited through a GC pause. A decision waited from the sample that triggered it
+/// (<c>issued − latency</c>) to when it was issued; the part of that span the process spent suspended is time the
+/// scheduler could not have used.
+/// </summary>
+/// <param name="ThresholdMs">What counts as slow: the latency target.</param>
+/// <param name="Decisions">Every decision of the window.</param>
+/// <param name="DecisionsThroughPause">Decisions (of every latency) whose wait overlapped a pause: the base rate.</param>
+/// <param name="Slow">Decisions over the threshold.</param>
+/// <param name="SlowThroughPause">Of those, the ones whose wait overlapped a pause.</param>
+/// <param name="SlowPausedShareP50">Median share of a slow decision's latency spent in pauses (0 when none is slow).</param>
+/// <param name="SlowWithoutPauseMaxMs">The slowest decision that overlapped no pause, ms (NaN when none).</param>
+public sealed record GcAttribution(
+    double ThresholdMs, int Decisions, int DecisionsThroughPause, int Slow, int SlowThroughPause, double SlowPausedShareP50,
+    double SlowWithoutPauseMaxMs, int Pauses, double PausedMs, double PauseMaxMs, IReadOnlyDictionary<string, int> PausesByGeneration)
+{
+    /// <param name="decisions">Each decision: when it was issued and its latency in ms.</param>
+    /// <param name="pauses">The window's GC pauses, in any order.</param>
+    public static GcAttribution Of(IReadOnlyList<(DateTime Issued, double LatencyMs)> decisions, IReadOnlyList<GcPause> pauses, double thresholdMs)
+    {
+        var sorted = pauses.OrderBy(p => p.Start).ToArray();
+        int throughPause = 0, slow = 0, slowThroughPause = 0;
+        var slowShares = new List<double>();
+        var slowWithoutPauseMax = double.NaN;
+        foreach (var (issued, latency) in decisions)
+        {
+            var paused = PausedWithin(sorted, issued - TimeSpan.FromMilliseconds(latency), issued);
+            if (paused > 0) throughPause++;
+            if (latency <= thresholdMs) continue;
+            slow++;
+            slowShares.Add(paused / latency);
+            if (paused > 0) slowThroughPause++;
+            else if (!(slowWithoutPauseMax >= latency)) slowWithoutPauseMax = latency;
+        }
+        return new GcAttribution(thresholdMs, decisions.Count, throughPause, slow, slowThroughPause,
+            slowShares.Count == 0 ? 0 : Math.Round(JobCreateScenario.Percentile([.. slowShares.Order()], 0.5), 3), slowWithoutPauseMax,
+            sorted.Length, Math.Round(sorted.Sum(p => p.Milliseconds), 1), sorted.Length == 0 ? 0 : Math.Round(sorted.Max(p => p.Milliseconds), 1),
+            sorted.GroupBy(p => p.Generation < 0 ? "unknown" : p.Background ? "gen2 background" : $"gen{p.Generation}")
+                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
+    }
+
+    /// <summary>Milliseconds of [<paramref name="from"/>, <paramref name="to"/>] covered by <paramref name="sorted"/> (by start; pauses never overlap).</summary>
+    public static double PausedWithin(ReadOnlySpan<GcPause> sorted, DateTime from, DateTime to)
+    {
+        double ms = 0;
+        foreach (var p in sorted)
+        {
+            if (p.Start >= to) break;
+            if (p.End <= from) continue;
+            ms += ((p.End < to ? p.End : to) - (p.Start > from ? p.Start : from)).TotalMilliseconds;
+        }
+        return ms;
+    }
+}
