@@ -60,3 +60,24 @@ public class GcAttributionTests
         });
     }
 }
+
+public class GcPauseRecorderTests
+{
+    [Fact]
+    public async Task AForcedCollection_IsRecorded_BetweenTheClockReadingsAroundIt()
+    {
+        // The attribution compares the runtime's event times with the wall clock: they must agree.
+        using var recorder = new GcPauseRecorder();
+        await Task.Delay(500); // the listener's session starts on its own thread
+        var before = DateTime.UtcNow;
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+        var after = DateTime.UtcNow;
+
+        // Other tests may collect meanwhile: what matters is that one recorded pause lies within the readings.
+        bool Within(GcPause p) => p.Generation >= 1 && !p.Background && before <= p.Start && p.Start <= p.End && p.End <= after;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!recorder.Pauses().Any(Within) && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
+
+        Assert.Contains(recorder.Pauses(), Within);
+    }
+}

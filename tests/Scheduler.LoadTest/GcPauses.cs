@@ -14,7 +14,7 @@ public readonly record struct GcPause(DateTime Start, DateTime End, int Generati
 /// <c>GCRestartEEEnd</c>, keyword GC at Informational: a handful of events per collection) through an in-process
 /// listener. The runtime stamps each event when it happens; the listener gets them later, on its own thread.
 /// </summary>
-internal sealed class GcPauseRecorder : EventListener
+public sealed class GcPauseRecorder : EventListener
 {
     private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
