@@ -3,7 +3,7 @@ namespace Scheduler.LoadTest;
 using System.Diagnostics.Tracing;
 
 /// <summary>One suspension of the process for a garbage collection: from the runtime suspending threads to their restart.</summary>
-/// <param name="Generation">The collection's generation (2 for a background one), or -1 if its start was not seen.</param>
+/// <param name="Generation">The generation of the collection it served (2 for a background one), or -1 if no collection was seen starting.</param>
 public readonly record struct GcPause(DateTime Start, DateTime End, int Generation, bool Background)
 {
     public double Milliseconds => (End - Start).TotalMilliseconds;
@@ -13,6 +13,8 @@ public readonly record struct GcPause(DateTime Start, DateTime End, int Generati
 /// The process's GC suspensions while it lives, from the runtime's own events (<c>GCSuspendEEBegin</c> to
 /// <c>GCRestartEEEnd</c>, keyword GC at Informational: a handful of events per collection) through an in-process
 /// listener. The runtime stamps each event when it happens; the listener gets them later, on its own thread.
+/// A pause is put down to the collection that starts inside it, or else to the one in progress (the pauses a
+/// background collection takes after its start).
 /// </summary>
 public sealed class GcPauseRecorder : EventListener
 {
@@ -20,9 +22,9 @@ public sealed class GcPauseRecorder : EventListener
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     // Initialised before the base constructor runs, which may already call OnEventSourceCreated.
     private readonly List<GcPause> _pauses = [];
+    private readonly List<(long Count, int Generation, bool Background)> _inProgress = [];
     private DateTime? _suspendedAt;
-    private int _generation = -1;
-    private bool _background;
+    private (int Generation, bool Background) _servedBy = (-1, false);
 
     public IReadOnlyList<GcPause> Pauses()
     {
@@ -38,25 +40,31 @@ public sealed class GcPauseRecorder : EventListener
     {
         switch (e.EventName)
         {
+            case "GCStart_V2":
+                // Type 1 is a background collection: most of its work runs beside the program, between two short pauses.
+                var started = (Count: Number(e, "Count"), Generation: (int)Number(e, "Depth", -1), Background: Number(e, "Type") == 1);
+                _inProgress.Add(started);
+                if (_suspendedAt is not null) _servedBy = (started.Generation, started.Background);
+                break;
+            case "GCEnd_V1":
+                var count = Number(e, "Count");
+                _inProgress.RemoveAll(g => g.Count == count);
+                break;
             case "GCSuspendEEBegin_V1":
                 _suspendedAt = e.TimeStamp;
-                _generation = -1;
-                _background = false;
-                break;
-            case "GCStart_V2" when _suspendedAt is not null:
-                _generation = Convert.ToInt32(Payload(e, "Depth") ?? -1, System.Globalization.CultureInfo.InvariantCulture);
-                // Type 1 is a background collection: its suspensions are short, most of its work runs beside the program.
-                _background = Convert.ToInt32(Payload(e, "Type") ?? 0, System.Globalization.CultureInfo.InvariantCulture) == 1;
+                _servedBy = _inProgress.Count > 0 ? (_inProgress[^1].Generation, _inProgress[^1].Background) : (-1, false);
                 break;
             case "GCRestartEEEnd_V1" when _suspendedAt is { } start:
-                lock (_pauses) _pauses.Add(new GcPause(start, e.TimeStamp, _generation, _background));
+                lock (_pauses) _pauses.Add(new GcPause(start, e.TimeStamp, _servedBy.Generation, _servedBy.Background));
                 _suspendedAt = null;
                 break;
         }
     }
 
-    private static object? Payload(EventWrittenEventArgs e, string name) =>
-        e.PayloadNames?.IndexOf(name) is int i and >= 0 && e.Payload is { } payload ? payload[i] : null;
+    private static long Number(EventWrittenEventArgs e, string name, long missing = 0) =>
+        e.PayloadNames?.IndexOf(name) is int i and >= 0 && e.Payload?[i] is { } value
+            ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)
+            : missing;
 }
 
 /// <summary>
@@ -73,7 +81,7 @@ public sealed class GcPauseRecorder : EventListener
 /// <param name="SlowWithoutPauseMaxMs">The slowest decision that overlapped no pause, ms (NaN when none).</param>
 public sealed record GcAttribution(
     double ThresholdMs, int Decisions, int DecisionsThroughPause, int Slow, int SlowThroughPause, double SlowPausedShareP50,
-    double SlowWithoutPauseMaxMs, int Pauses, double PausedMs, double PauseMaxMs, IReadOnlyDictionary<string, int> PausesByGeneration)
+    double SlowWithoutPauseMaxMs, int Pauses, double PausedMs, double PauseMaxMs, IReadOnlyList<GcPauseGroup> PausesByGeneration)
 {
     /// <param name="decisions">Each decision: when it was issued and its latency in ms.</param>
     /// <param name="pauses">The window's GC pauses, in any order.</param>
@@ -96,8 +104,9 @@ public sealed record GcAttribution(
         return new GcAttribution(thresholdMs, decisions.Count, throughPause, slow, slowThroughPause,
             slowShares.Count == 0 ? 0 : Math.Round(JobCreateScenario.Percentile([.. slowShares.Order()], 0.5), 3), slowWithoutPauseMax,
             sorted.Length, Math.Round(sorted.Sum(p => p.Milliseconds), 1), sorted.Length == 0 ? 0 : Math.Round(sorted.Max(p => p.Milliseconds), 1),
-            sorted.GroupBy(p => p.Generation < 0 ? "unknown" : p.Background ? "gen2 background" : $"gen{p.Generation}")
-                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()));
+            [.. sorted.GroupBy(p => p.Generation < 0 ? "unknown" : p.Background ? "gen2 background" : $"gen{p.Generation}")
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new GcPauseGroup(g.Key, g.Count(), Math.Round(g.Sum(p => p.Milliseconds), 1), Math.Round(g.Max(p => p.Milliseconds), 1)))]);
     }
 
     /// <summary>Milliseconds of [<paramref name="from"/>, <paramref name="to"/>] covered by <paramref name="sorted"/> (by start; pauses never overlap).</summary>
@@ -113,3 +122,6 @@ public sealed record GcAttribution(
         return ms;
     }
 }
+
+/// <summary>The pauses of one kind of collection (<c>gen0</c>, <c>gen1</c>, <c>gen2</c>, <c>gen2 background</c>, <c>unknown</c>).</summary>
+public sealed record GcPauseGroup(string Generation, int Count, double TotalMs, double MaxMs);
