@@ -24,8 +24,8 @@ public enum RoundScope
 /// <item>Start what cannot wait: queued and paused jobs at their deadline guard or not interruptible, most urgent
 ///   first. First, so that nothing moving in for green power takes the GPUs a job needs to meet its deadline (pinned
 ///   inference, for one, can run nowhere else).</item>
-/// <item>Relocate: running relocatable jobs leave sites in deficit for sites with surplus, when the move pays.
-///   Before pausing, because a move keeps a job making progress on green power.</item>
+/// <item>Relocate: running relocatable jobs leave sites in deficit for sites whose surplus and battery carry them,
+///   when the move pays. Before pausing, because a move keeps a job making progress on green power.</item>
 /// <item>Pause: where the deficit still exceeds what the battery can bridge, interruptible jobs with slack pause;
 ///   on a physical shortfall, any interruptible job pauses.</item>
 /// <item>Resume: the other paused jobs, most urgent first, where surplus returned.
