@@ -7,6 +7,7 @@ using System.Text.Json;
 /// performance issue names. The figures of such a run mean nothing and are not checked: CI machines differ, and a
 /// timed assertion would only make CI flaky.
 /// </summary>
+[Collection(ProcessWide.Collection)]
 public sealed class BenchSmokeTests : IDisposable
 {
     private readonly string _json = Path.Combine(Path.GetTempPath(), "bench-smoke-" + Guid.NewGuid().ToString("N")[..8] + ".json");
