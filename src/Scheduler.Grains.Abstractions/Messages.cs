@@ -51,14 +51,14 @@ public sealed record PlantStatus(
     [property: Id(1)] DateTimeOffset? LastSampleAt,
     [property: Id(2)] double LastMegawatts,
     [property: Id(3)] long Accepted,
-    [property: Id(4)] long Rejected,
-    [property: Id(5)] IReadOnlyList<GenerationSample> Recent);
+    [property: Id(4)] long Rejected);
 
 /// <summary>A job bound to a site: running, or arriving once its checkpoint lands.</summary>
 /// <param name="EpochLedger">
-/// The job's energy at the site in its current epoch (with <c>Job.RemainingGpuHours</c>, the site's count) as of the
-/// site's last write: a site keeps its counts between writes apart from the assignment, so an assignment in a site's
-/// status may be behind them. The step reports carry the latest counts.
+/// The job's energy at the site in its current epoch (with <c>Job.RemainingGpuHours</c>, the site's count) when the
+/// assignment was made: a site keeps its later counts apart from the assignment (<c>SiteGrainState.Counts</c>), so an
+/// assignment in a site's status is behind them. The step reports carry the latest counts. (Sites stored before
+/// session 22 folded their counts into the assignments at each write.)
 /// </param>
 [GenerateSerializer, Immutable]
 public sealed record JobAssignment(

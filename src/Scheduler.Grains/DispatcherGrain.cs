@@ -315,10 +315,12 @@ public sealed partial class DispatcherGrain(
         // Each site's report is taken while the sites after it may still be stepping: the turn is idle until they are.
         var updates = new List<Task<JobRecord>>();
         var afterDecisions = new List<JobProgress>();
+        var statuses = new List<SiteStatus>(steps.Count); // in the sites' order
         var slices = new TurnSlices();
         foreach (var step in steps)
         {
             var report = await step;
+            statuses.Add(report.Status);
             metrics.SiteStepped(report.Status);
             updates.AddRange(report.Landed.Select(id => GrainFactory.Get<IJobGrain>(id).CompleteTransferAsync(now)));
             foreach (var count in report.Progress)
@@ -332,10 +334,11 @@ public sealed partial class DispatcherGrain(
                 updates.AddRange(lost.Select(l => LoseAsync(report.Status.Spec.Id, l, now)));
             await slices.YieldIfDueAsync();
         }
-        var reports = await Task.WhenAll(steps); // all stepped: in the sites' order
+        // The reports' counts are taken: dropped now, not at the end of the tick (an async method's locals live until
+        // it returns). A collection during the round copied 10,000 counts a tick that nothing would read again.
+        steps.Clear();
         await TrackAllAsync(updates);
 
-        var statuses = reports.Select(r => r.Status).ToList();
         // The round copies the live jobs before its first await and decides off the turn while reconcile compares the
         // sites with the records on it: reconcile changes no record, so neither waits for the other. Reconcile also
         // decides what to send at once (no await before), so a prompt round after that cannot confuse it.
@@ -347,7 +350,7 @@ public sealed partial class DispatcherGrain(
         changed.UnionWith(startedDuringSteps.Values);
         var (roundJobs, seen, plan) = await round;
         tickSpan?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
-        var sites = reports.ToDictionary(r => r.Status.Spec.Id, r => r.Status, StringComparer.Ordinal);
+        var sites = statuses.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal);
         var applied = await ApplyAsync(plan, seen, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
 
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
@@ -365,9 +368,9 @@ public sealed partial class DispatcherGrain(
         await _catalog.PersistAllAsync();
         // The sites as the decisions left them (who runs where until the next tick): only the sites that reconcile or
         // a decision touched are read again; the others are as their step reported them.
-        var after = await Task.WhenAll(reports.Select(async r => changed.Contains(r.Status.Spec.Id)
-            ? await GrainFactory.Get<ISiteGrain>(r.Status.Spec.Id).GetAsync() ?? r.Status
-            : r.Status));
+        var after = await Task.WhenAll(statuses.Select(async s => changed.Contains(s.Spec.Id)
+            ? await GrainFactory.Get<ISiteGrain>(s.Spec.Id).GetAsync() ?? s
+            : s));
         _lastTick = new TickReport(now, applied, _live.Count, after);
         _region = tick;
         // A change told before the steps began is in the steps' reports already.

@@ -15,7 +15,8 @@ public sealed class PlantGrainState
     [Id(2)] public double LastMegawatts { get; set; }
     [Id(3)] public long Accepted { get; set; }
     [Id(4)] public long Rejected { get; set; }
-    [Id(5)] public List<GenerationSample> Recent { get; set; } = [];
+    // Id 5 held the plant's last 60 samples, which nothing read: each sample lived a minute, so every young
+    // collection copied the last seconds' worth (docs/performance.md, session 22). Stored states that have it skip it.
 }
 
 /// <summary>Validates a plant's telemetry, keeps its latest output, and tells its site.</summary>
@@ -43,7 +44,7 @@ public sealed class PlantGrain(
     }
 
     public Task<PlantStatus?> GetAsync() => Task.FromResult(state.State.Spec is { } spec
-        ? new PlantStatus(spec, state.State.LastSampleAt, state.State.LastMegawatts, state.State.Accepted, state.State.Rejected, state.State.Recent.ToList())
+        ? new PlantStatus(spec, state.State.LastSampleAt, state.State.LastMegawatts, state.State.Accepted, state.State.Rejected)
         : null);
 
     public async Task<SampleVerdict> ReportAsync(GenerationSample sample, DateTimeOffset receivedAt)
@@ -62,8 +63,6 @@ public sealed class PlantGrain(
         s.Accepted++;
         s.LastSampleAt = sample.At;
         s.LastMegawatts = sample.Megawatts;
-        s.Recent.Add(sample);
-        if (s.Recent.Count > options.Value.RecentSamples) s.Recent.RemoveRange(0, s.Recent.Count - options.Value.RecentSamples);
 
         await GrainFactory.Get<ISiteGrain>(spec.SiteId).UpdatePlantOutputAsync(new PlantOutput(
             spec.Id, sample.At, sample.Megawatts, spec.NameplateMegawatts, spec.GreenPriceCnyPerKilowattHour, sample.OutsideCelsius, sample.Forecast,

@@ -28,6 +28,14 @@ public sealed class SiteGrainState
     [Id(9)] public SiteAgentState? Agent { get; set; }
     /// <summary>The last change of the site's journal this state holds: later ones are applied on load (<see cref="SiteJournal"/>).</summary>
     [Id(10)] public long JournalSequence { get; set; }
+    /// <summary>
+    /// The site's count of each running job's current epoch, once it has stepped the job; before that, the job's
+    /// assignment holds it (<see cref="JobAssignment.Counted"/>). Counts are values, updated in place every step.
+    /// Folding them into new assignments and job states at each write kept those alive, referenced from this
+    /// long-lived state, until the next write: at 10,000 jobs, a tenth of what young collections copied
+    /// (docs/performance.md, session 22).
+    /// </summary>
+    [Id(11)] public Dictionary<string, EpochProgress> Counts { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>The last step's power balance, kept for status queries.</summary>
@@ -71,15 +79,6 @@ public sealed class SiteGrain(
     private DateTimeOffset _lastWrite;
 
     private SiteJournal _journal = null!;
-
-    /// <summary>
-    /// The site's counts of its running jobs' current epochs since the state was last written; at a write they go into
-    /// the jobs' assignments (<see cref="WriteAsync"/>). Counts are values: counting every job every step changes no
-    /// object. Making a new assignment and job state per job per step kept both alive, referenced from this long-lived
-    /// state, until the next step: at 10,000 running jobs, most of what the young collections copied
-    /// (docs/performance.md).
-    /// </summary>
-    private readonly Dictionary<string, EpochProgress> _counts = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The step's working buffers, kept from step to step and cleared after each: every site steps every tick, and
@@ -208,7 +207,7 @@ public sealed class SiteGrain(
         foreach (var l in lost)
         {
             S.Jobs.Remove(l.JobId);
-            _counts.Remove(l.JobId);
+            S.Counts.Remove(l.JobId);
         }
         var n = 0;
         EnsureRoom(ref _running, S.Jobs.Count);
@@ -243,11 +242,11 @@ public sealed class SiteGrain(
             if (count.IsComplete)
             {
                 S.Jobs.Remove(job.Id);
-                _counts.Remove(job.Id);
+                S.Counts.Remove(job.Id);
                 executor.Completed(job.Id);
                 completed = true;
             }
-            else _counts[job.Id] = count;
+            else S.Counts[job.Id] = count;
         }
         // The buffers keep no job alive past its step.
         Array.Clear(_running, 0, n);
@@ -276,10 +275,6 @@ public sealed class SiteGrain(
     /// <summary>Writes the snapshot: the whole state, with every change journaled so far and every job's latest count.</summary>
     private async Task WriteAsync(DateTimeOffset now)
     {
-        foreach (var (id, count) in _counts)
-            if (S.Jobs.TryGetValue(id, out var a) && a.Job.Epoch == count.Epoch)
-                S.Jobs[id] = a with { Job = a.Job with { RemainingGpuHours = count.RemainingGpuHours }, EpochLedger = count.Ledger };
-        _counts.Clear();
         _journalable = false;
         S.JournalSequence = _journal.Sequence;
         await state.WriteStateAsync();
@@ -312,16 +307,9 @@ public sealed class SiteGrain(
         if (buffer.Length < count) buffer = new T[Math.Max(count, buffer.Length * 2)];
     }
 
-    /// <summary>The site's count of a bound job's current epoch: since the last write, or else as its assignment holds it.</summary>
+    /// <summary>The site's count of a bound job's current epoch: its own, once it has stepped the job, or else as the assignment holds it.</summary>
     private EpochProgress CountOf(JobAssignment assignment) =>
-        _counts.TryGetValue(assignment.Job.Id, out var count) && count.Epoch == assignment.Job.Epoch ? count : assignment.Counted;
-
-    /// <summary>Binds or releases a job in the state; a count of an epoch the job is no longer bound at goes.</summary>
-    private void Apply(SiteJobChange change)
-    {
-        change.ApplyTo(S);
-        if (_counts.TryGetValue(change.JobId, out var count) && count.Epoch != change.Started?.Job.Epoch) _counts.Remove(change.JobId);
-    }
+        S.Counts.TryGetValue(assignment.Job.Id, out var count) && count.Epoch == assignment.Job.Epoch ? count : assignment.Counted;
 
     /// <summary>A status on its way to the dispatcher: the supply it shows is where the next rise or fall is measured from.</summary>
     private SiteStatus Told(SiteStatus status)
@@ -374,7 +362,7 @@ public sealed class SiteGrain(
         if (S.Jobs.TryGetValue(job.Id, out var held) && held.Job.Epoch == job.Epoch)
             assignment = held with { Job = held.Job with { CheckpointReference = job.CheckpointReference, CheckpointPending = job.CheckpointPending } };
         var change = new SiteJobChange(job.Id, job.Epoch, assignment);
-        Apply(change);
+        change.ApplyTo(S);
         if (assignment.ArrivesAt is null) Executor.Run(assignment.Job);
         return change;
     }
@@ -384,7 +372,7 @@ public sealed class SiteGrain(
     {
         if (S.Epochs.TryGetValue(jobId, out var known) && known > epoch) return ReleaseOutcome.Stale;
         var change = new SiteJobChange(jobId, epoch, Started: null);
-        Apply(change);
+        change.ApplyTo(S);
         Executor.Release(jobId, epoch, keepState);
         changes.Add(change);
         return keepState && S.Agent is { } agent && agent.Jobs.TryGetValue(jobId, out var a) && a.Phase == AgentJobPhase.Checkpointing

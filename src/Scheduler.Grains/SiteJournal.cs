@@ -10,12 +10,13 @@ public sealed record SiteJobChange(
     [property: Id(1)] long Epoch,
     [property: Id(2)] JobAssignment? Started)
 {
-    /// <summary>Binds or releases the job in a site's state, as the site did when it made the change.</summary>
+    /// <summary>Binds or releases the job in a site's state, as the site did when it made the change; a count of an epoch the job is no longer bound at goes.</summary>
     public void ApplyTo(SiteGrainState site)
     {
         site.Epochs[JobId] = Epoch;
         if (Started is { } assignment) site.Jobs[JobId] = assignment;
         else site.Jobs.Remove(JobId);
+        if (site.Counts.TryGetValue(JobId, out var count) && count.Epoch != Started?.Job.Epoch) site.Counts.Remove(JobId);
     }
 }
 

@@ -137,9 +137,8 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
     }
 
     /// <summary>
-    /// A site keeps its counts apart from its jobs' assignments between writes (a count is a value: counting every job
-    /// every step changes no object), and each write takes them into the assignments: a site that wrote its steps and
-    /// then crashed counts on from there.
+    /// A site keeps its counts apart from its jobs' assignments, as values in its state (counting every job every step
+    /// changes no object), and each write stores them: a site that wrote its steps and then crashed counts on from there.
     /// </summary>
     [Fact]
     public async Task ASiteThatWroteItsSteps_AndCrashed_CountsOnFromItsStoredCount()
@@ -156,9 +155,11 @@ public sealed class ProgressCountTests(ClusterFixture fixture)
             await fleet.ReportAsync(site, 5);
             await fleet.TickAsync(written);
         }
-        var stored = Assert.Single((await fixture.StoredSiteAsync(site)).State!.Jobs).Value;
-        Assert.Equal(1000 - 100 * 12 / 60.0, stored.Counted.RemainingGpuHours, 9);
-        Assert.Equal(100 * 12 / 60.0 / 1000, stored.Counted.Ledger.ComputeMegawattHours, 9);
+        var state = (await fixture.StoredSiteAsync(site)).State!;
+        var stored = Assert.Single(state.Counts).Value;
+        Assert.Equal(Assert.Single(state.Jobs).Value.Job.Epoch, stored.Epoch);
+        Assert.Equal(1000 - 100 * 12 / 60.0, stored.RemainingGpuHours, 9);
+        Assert.Equal(100 * 12 / 60.0 / 1000, stored.Ledger.ComputeMegawattHours, 9);
 
         await fixture.CrashSiteAsync(site);
         await fleet.ReportAsync(site, 5);

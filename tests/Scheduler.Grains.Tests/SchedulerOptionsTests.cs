@@ -9,7 +9,6 @@ public class SchedulerOptionsTests
     {
         { "Scheduler:TickInterval", o => o.TickInterval = TimeSpan.Zero },
         { "Scheduler:PlantStaleAfter", o => o.PlantStaleAfter = TimeSpan.FromSeconds(-1) },
-        { "Scheduler:RecentSamples", o => o.RecentSamples = -1 },
         { "Scheduler:DefaultOutsideCelsius", o => o.DefaultOutsideCelsius = double.NaN },
         { "Scheduler:ProgressPersistInterval", o => o.ProgressPersistInterval = TimeSpan.FromSeconds(-1) },
         { "Scheduler:ProgressForwardInterval", o => o.ProgressForwardInterval = TimeSpan.FromSeconds(-1) },

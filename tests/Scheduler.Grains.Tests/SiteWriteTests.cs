@@ -193,6 +193,33 @@ public sealed class SiteWriteTests(ClusterFixture fixture)
         }, iter: 25, threads: 1);
     }
 
+    /// <summary>
+    /// A site's counts live beside its jobs' assignments: whatever starts (at the same or a new epoch) and releases are
+    /// applied, live or replayed from the journal, every count left is of a job bound at the count's epoch.
+    /// </summary>
+    [Fact]
+    public void AppliedChanges_LeaveOnlyCountsOfJobsBoundAtTheCountsEpoch()
+    {
+        var fleet = new TestFleet(fixture);
+        Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2], Gen.Int[1, 3]).Array[1, 40].Sample(ops =>
+        {
+            var state = new SiteGrainState();
+            foreach (var (kind, job, epoch) in ops)
+            {
+                var id = $"j{job}";
+                switch (kind)
+                {
+                    case 0: new SiteJobChange(id, epoch, new JobAssignment(Running(fleet, "s", id, epoch), null)).ApplyTo(state); break;
+                    case 1: new SiteJobChange(id, epoch, Started: null).ApplyTo(state); break;
+                    default: // a step counts a bound job
+                        if (state.Jobs.TryGetValue(id, out var a)) state.Counts[id] = new EpochProgress(a.Job.Epoch, epoch, default);
+                        break;
+                }
+                Assert.All(state.Counts, c => Assert.Equal(c.Value.Epoch, state.Jobs.GetValueOrDefault(c.Key)?.Job.Epoch));
+            }
+        });
+    }
+
     private static IEnumerable<string> Listed(IReadOnlyDictionary<string, long> epochs) =>
         epochs.Select(kv => $"{kv.Key}@{kv.Value}").Order(StringComparer.Ordinal);
 

@@ -83,6 +83,27 @@ public class GcPauseRecorderTests
 
         Assert.Contains(recorder.Pauses(), Within);
     }
+
+    [Fact]
+    public async Task WhatTheCollectionsKeep_IsRecorded_AtLeastTheObjectsStillReferenced()
+    {
+        using var recorder = new GcPauseRecorder();
+        await Task.Delay(500);
+        var before = DateTime.UtcNow;
+        // 16 MiB of small objects, still referenced: each leaves gen0 once, in this collection or one the allocation set off.
+        var kept = new List<byte[]>();
+        for (var i = 0; i < 16 * 1024; i++) kept.Add(new byte[1000]);
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+        var after = DateTime.UtcNow;
+
+        var slack = TimeSpan.FromMilliseconds(1);
+        double Promoted() => recorder.Pauses().Where(p => before - slack <= p.Start && p.End <= after + slack && !double.IsNaN(p.PromotedMiB)).Sum(p => p.PromotedMiB);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Promoted() < 15 && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
+
+        Assert.InRange(Promoted(), 15, double.MaxValue); // other tests' objects only add to it
+        GC.KeepAlive(kept);
+    }
 }
 
 /// <summary>Tests that read or load the whole process (its collections, its CPU) run one at a time.</summary>

@@ -4,14 +4,19 @@ using System.Diagnostics.Tracing;
 
 /// <summary>One suspension of the process for a garbage collection: from the runtime suspending threads to their restart.</summary>
 /// <param name="Generation">The generation of the collection it served (2 for a background one), or -1 if no collection was seen starting.</param>
-public readonly record struct GcPause(DateTime Start, DateTime End, int Generation, bool Background)
+/// <param name="PromotedMiB">
+/// What the collection that ended within the pause kept of the generations it collected (<c>GCHeapStats</c>'
+/// promoted sizes), MiB; NaN when none ended within it. A young collection's pause grows with what it keeps.
+/// </param>
+public readonly record struct GcPause(DateTime Start, DateTime End, int Generation, bool Background, double PromotedMiB = double.NaN)
 {
     public double Milliseconds => (End - Start).TotalMilliseconds;
 }
 
 /// <summary>
 /// The process's GC suspensions while it lives, from the runtime's own events (<c>GCSuspendEEBegin</c> to
-/// <c>GCRestartEEEnd</c>, keyword GC at Informational: a handful of events per collection) through an in-process
+/// <c>GCRestartEEEnd</c>, and <c>GCHeapStats</c> for what a collection kept; keyword GC at Informational: a handful
+/// of events per collection) through an in-process
 /// listener. The runtime stamps each event when it happens; the listener gets them later, on its own thread.
 /// A pause is put down to the collection that starts inside it, or else to the one in progress (the pauses a
 /// background collection takes after its start).
@@ -25,6 +30,7 @@ public sealed class GcPauseRecorder : EventListener
     private readonly List<(long Count, int Generation, bool Background)> _inProgress = [];
     private DateTime? _suspendedAt;
     private (int Generation, bool Background) _servedBy = (-1, false);
+    private double _promotedMiB = double.NaN;
 
     public IReadOnlyList<GcPause> Pauses()
     {
@@ -50,12 +56,17 @@ public sealed class GcPauseRecorder : EventListener
                 var count = Number(e, "Count");
                 _inProgress.RemoveAll(g => g.Count == count);
                 break;
+            case "GCHeapStats_V2" when _suspendedAt is not null:
+                // Promoted out of each generation the collection collected (the older ones' sizes are 0).
+                _promotedMiB = (Number(e, "TotalPromotedSize0") + Number(e, "TotalPromotedSize1") + Number(e, "TotalPromotedSize2")) / 1048576.0;
+                break;
             case "GCSuspendEEBegin_V1":
                 _suspendedAt = e.TimeStamp;
+                _promotedMiB = double.NaN;
                 _servedBy = _inProgress.Count > 0 ? (_inProgress[^1].Generation, _inProgress[^1].Background) : (-1, false);
                 break;
             case "GCRestartEEEnd_V1" when _suspendedAt is { } start:
-                lock (_pauses) _pauses.Add(new GcPause(start, e.TimeStamp, _servedBy.Generation, _servedBy.Background));
+                lock (_pauses) _pauses.Add(new GcPause(start, e.TimeStamp, _servedBy.Generation, _servedBy.Background, _promotedMiB));
                 _suspendedAt = null;
                 break;
         }
@@ -106,7 +117,14 @@ public sealed record GcAttribution(
             sorted.Length, Math.Round(sorted.Sum(p => p.Milliseconds), 1), sorted.Length == 0 ? 0 : Math.Round(sorted.Max(p => p.Milliseconds), 1),
             [.. sorted.GroupBy(p => p.Generation < 0 ? "unknown" : p.Background ? "gen2 background" : $"gen{p.Generation}")
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new GcPauseGroup(g.Key, g.Count(), Math.Round(g.Sum(p => p.Milliseconds), 1), Math.Round(g.Max(p => p.Milliseconds), 1)))]);
+                .Select(g => new GcPauseGroup(g.Key, g.Count(), Math.Round(g.Sum(p => p.Milliseconds), 1), Math.Round(g.Max(p => p.Milliseconds), 1), PromotedP50(g)))]);
+    }
+
+    /// <summary>The median of what the pauses' collections kept, MiB (NaN when no pause says).</summary>
+    private static double PromotedP50(IEnumerable<GcPause> pauses)
+    {
+        var promoted = pauses.Select(p => p.PromotedMiB).Where(m => !double.IsNaN(m)).Order().ToArray();
+        return promoted.Length == 0 ? double.NaN : Math.Round(JobCreateScenario.Percentile(promoted, 0.5), 2);
     }
 
     /// <summary>Milliseconds of [<paramref name="from"/>, <paramref name="to"/>] covered by <paramref name="sorted"/> (by start; pauses never overlap).</summary>
@@ -124,4 +142,5 @@ public sealed record GcAttribution(
 }
 
 /// <summary>The pauses of one kind of collection (<c>gen0</c>, <c>gen1</c>, <c>gen2</c>, <c>gen2 background</c>, <c>unknown</c>).</summary>
-public sealed record GcPauseGroup(string Generation, int Count, double TotalMs, double MaxMs);
+/// <param name="PromotedMiBP50">The median of what their collections kept, MiB; NaN when none says (<see cref="GcPause.PromotedMiB"/>).</param>
+public sealed record GcPauseGroup(string Generation, int Count, double TotalMs, double MaxMs, double PromotedMiBP50 = double.NaN);

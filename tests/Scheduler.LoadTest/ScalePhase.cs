@@ -192,7 +192,7 @@ internal static class ScalePhase
 
     private static void PrintGcPauses(GcAttribution g)
     {
-        var generations = string.Join(", ", g.PausesByGeneration.Select(k => $"{k.Generation} {k.Count}: {k.TotalMs:N0} ms, longest {k.MaxMs:0.0}"));
+        var generations = string.Join(", ", g.PausesByGeneration.Select(k => $"{k.Generation} {k.Count}: {k.TotalMs:N0} ms, longest {k.MaxMs:0.0}{(double.IsNaN(k.PromotedMiBP50) ? "" : $", kept {k.PromotedMiBP50:0.0} MiB (median)")}"));
         Console.Error.WriteLine($"   GC pauses: {g.Pauses} ({generations}), {g.PausedMs:N0} ms, longest {g.PauseMaxMs:0.0} ms; {g.DecisionsThroughPause:N0} of {g.Decisions:N0} decisions waited through one");
         if (g.Slow > 0)
             Console.Error.WriteLine($"   decisions over {g.ThresholdMs:0} ms: {g.Slow}, {g.SlowThroughPause} of them waited through a GC pause (median {g.SlowPausedShareP50:P0} of their latency in pauses); the slowest without one {(double.IsNaN(g.SlowWithoutPauseMaxMs) ? "n/a" : $"{g.SlowWithoutPauseMaxMs:0.0} ms")}");

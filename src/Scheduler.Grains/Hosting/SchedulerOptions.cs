@@ -41,9 +41,6 @@ public sealed class SchedulerOptions
     /// <summary>A plant whose last sample is older than this (in scheduler time) counts as 0 MW. Default: 2 minutes.</summary>
     public TimeSpan PlantStaleAfter { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Samples each plant keeps for inspection. Default: 60.</summary>
-    public int RecentSamples { get; set; } = 60;
-
     /// <summary>Outside temperature assumed when no plant reports one, °C. Default: 15.</summary>
     public double DefaultOutsideCelsius { get; set; } = 15;
 
@@ -95,7 +92,6 @@ internal sealed class SchedulerOptionsValidator : IValidateOptions<SchedulerOpti
         var errors = new List<string>();
         if (o.TickInterval <= TimeSpan.Zero) errors.Add($"Scheduler:TickInterval must be > 0, was {o.TickInterval}");
         if (o.PlantStaleAfter <= TimeSpan.Zero) errors.Add($"Scheduler:PlantStaleAfter must be > 0, was {o.PlantStaleAfter}");
-        if (o.RecentSamples < 0) errors.Add($"Scheduler:RecentSamples must be >= 0, was {o.RecentSamples}");
         if (!double.IsFinite(o.DefaultOutsideCelsius)) errors.Add("Scheduler:DefaultOutsideCelsius must be finite");
         if (o.ProgressPersistInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressPersistInterval must be >= 0, was {o.ProgressPersistInterval}");
         if (o.ProgressForwardInterval < TimeSpan.Zero) errors.Add($"Scheduler:ProgressForwardInterval must be >= 0, was {o.ProgressForwardInterval}");
