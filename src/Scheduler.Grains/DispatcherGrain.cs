@@ -307,7 +307,9 @@ public sealed partial class DispatcherGrain(
         var stepsStartedAt = DateTimeOffset.UtcNow;
         _startedDuringSteps = new Dictionary<string, string>(StringComparer.Ordinal);
         var tellSupplyRises = options.Value.PromptDispatch && _waiting.Count > 0;
-        var steps = tick.SiteIds.Select(id => GrainFactory.Get<ISiteGrain>(id).StepAsync(now, tellSupplyRises)).ToList();
+        // A queue: each report is let go once its counts are taken, not at the end of the tick (an async method's locals
+        // live until it returns). Kept to the end, a collection during the round copied 10,000 counts nothing read again.
+        var steps = new Queue<Task<SiteStepReport>>(tick.SiteIds.Select(id => GrainFactory.Get<ISiteGrain>(id).StepAsync(now, tellSupplyRises)));
 
         // What this tick's round must see goes to the records before it: transfers that landed (now running), counts that
         // complete a job (its GPUs are free), jobs a site can no longer run. The other due counts only bring records'
@@ -317,7 +319,7 @@ public sealed partial class DispatcherGrain(
         var afterDecisions = new List<JobProgress>();
         var statuses = new List<SiteStatus>(steps.Count); // in the sites' order
         var slices = new TurnSlices();
-        foreach (var step in steps)
+        while (steps.TryDequeue(out var step))
         {
             var report = await step;
             statuses.Add(report.Status);
@@ -334,9 +336,6 @@ public sealed partial class DispatcherGrain(
                 updates.AddRange(lost.Select(l => LoseAsync(report.Status.Spec.Id, l, now)));
             await slices.YieldIfDueAsync();
         }
-        // The reports' counts are taken: dropped now, not at the end of the tick (an async method's locals live until
-        // it returns). A collection during the round copied 10,000 counts a tick that nothing would read again.
-        steps.Clear();
         await TrackAllAsync(updates);
 
         // The round copies the live jobs before its first await and decides off the turn while reconcile compares the
