@@ -31,6 +31,7 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.True(root.GetProperty("jobCreatesPerSecond").GetDouble() > 0);
         // The smoke's window is shorter than a minute: no whole minute, but the key is there.
         Assert.Equal(0, root.GetProperty("scale").GetProperty("decisionLatencyP99MsByMinute").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("scale").GetProperty("jobsByMinute").GetArrayLength());
         // The storage's writer is read in the window: the trickle of creates there writes job records.
         Assert.True(root.GetProperty("scale").GetProperty("storage").GetProperty("batches").GetInt32() > 0);
         // The thread pool's spin setting as the process has it: none given to the test host.

@@ -49,7 +49,8 @@ internal sealed record ScaleResult(
     int FrontEverySeconds = 0,
     IReadOnlyList<double>? DecisionLatencyP99MsByMinute = null,
     StorageSummary? Storage = null,
-    GcAttribution? GcPauses = null)
+    GcAttribution? GcPauses = null,
+    IReadOnlyList<JobCounts>? JobsByMinute = null)
 {
     /// <summary>The phase failed before it measured anything (the reason is the problem).</summary>
     public static ScaleResult Failed(LoadOptions options, string problem) => new(options.Sites, options.Plants, options.ActiveJobs, null, double.NaN, null,
@@ -97,6 +98,7 @@ internal static class ScalePhase
         double[] latencies, ticks, p99ByMinute;
         StorageSummary? storage;
         GcAttribution gcPauses;
+        IReadOnlyList<JobCounts> jobsByMinute;
         Dictionary<string, LatencySummary> byTrigger;
         double windowSeconds;
         RuntimeStats windowRuntime;
@@ -136,7 +138,7 @@ internal static class ScalePhase
                 var window = Stopwatch.GetTimestamp();
                 var windowStartedAt = DateTime.UtcNow;
                 var runtime = RuntimeStats.Start();
-                await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
+                jobsByMinute = await TrickleAsync(jobs, channel, TimeSpan.FromSeconds(options.ScaleSeconds), cancellation);
                 windowSeconds = Stopwatch.GetElapsedTime(window).TotalSeconds;
                 windowRuntime = runtime();
                 latencies = recorder.Sorted();
@@ -155,6 +157,8 @@ internal static class ScalePhase
                 Console.Error.WriteLine($"   {trigger}: {l.Decisions} decisions, p50 {l.P50Ms:0.0} ms, p99 {l.P99Ms:0.0} ms, max {l.MaxMs:0.0} ms");
             Console.Error.WriteLine($"   {latencies.Length:N0} decisions, latency p50 {JobCreateScenario.Percentile(latencies, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(latencies, 0.99):0.0} ms; {ticks.Length} ticks, p50 {JobCreateScenario.Percentile(ticks, 0.5):0.0} ms, p99 {JobCreateScenario.Percentile(ticks, 0.99):0.0} ms");
             if (p99ByMinute.Length > 0) Console.Error.WriteLine($"   p99 of each whole minute: {string.Join(", ", p99ByMinute.Select(p => $"{p:0.0}"))} ms");
+            if (jobsByMinute.Count > 0)
+                Console.Error.WriteLine($"   jobs queued / running / paused at the end of each whole minute: {string.Join(", ", jobsByMinute.Select(c => $"{c.Queued:N0} / {c.Running:N0} / {c.Paused:N0}"))}");
             if (storage is { } w)
                 Console.Error.WriteLine($"   storage: {w.Batches:N0} batches, p50 {w.BatchP50Ms:0.00} ms, p99 {w.BatchP99Ms:0.00} ms, max {w.BatchMaxMs:0.0} ms; their oldest write waited p50 {w.WaitP50Ms:0.00} ms, p99 {w.WaitP99Ms:0.00} ms, max {w.WaitMaxMs:0.0} ms");
             // A GC pause is what most often stands between a decision and its target: the window's collections say how
@@ -187,7 +191,7 @@ internal static class ScalePhase
             JobCreateScenario.Percentile(latencies, 0.999), latencies.Length > 0 ? latencies[^1] : double.NaN,
             byTrigger, ticks.Length, JobCreateScenario.Percentile(ticks, 0.50), JobCreateScenario.Percentile(ticks, 0.99),
             options.MemoryJobs > 0 ? options.MemoryJobs : null, options.MemoryJobs > 0 ? memory : null, options.MemoryJobs > 0 ? atMemory : null,
-            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute, storage, gcPauses);
+            residentMiB, heapMiB, telemetry, problems, windowRuntime, options.FrontEverySeconds, p99ByMinute, storage, gcPauses, jobsByMinute);
     }
 
     private static void PrintGcPauses(GcAttribution g)
@@ -199,10 +203,16 @@ internal static class ScalePhase
     }
 
     /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
-    private static async Task TrickleAsync(JobCreateScenario jobs, Grpc.Net.Client.GrpcChannel channel, TimeSpan duration, CancellationToken cancellation)
+    /// <summary>
+    /// Creates jobs at <see cref="TrickleCreatesPerSecond"/> for <paramref name="duration"/>, and counts the jobs by state
+    /// at the end of each whole minute: whether the queue grows through the window (a round of starts walks every
+    /// waiting job). Each count is four ListJobs calls of one item.
+    /// </summary>
+    private static async Task<IReadOnlyList<JobCounts>> TrickleAsync(JobCreateScenario jobs, Grpc.Net.Client.GrpcChannel channel, TimeSpan duration, CancellationToken cancellation)
     {
         var client = new JobService.JobServiceClient(channel);
         var random = new Random(7);
+        var byMinute = new List<JobCounts>();
         var started = Stopwatch.GetTimestamp();
         for (var n = 0; Stopwatch.GetElapsedTime(started) < duration; n++)
         {
@@ -210,7 +220,11 @@ internal static class ScalePhase
             if (due > TimeSpan.Zero) await Task.Delay(due, cancellation);
             try { await client.CreateJobAsync(jobs.NewRequest(random, $"trickle-{n}"), cancellationToken: cancellation); }
             catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled) { Console.Error.WriteLine($"   trickle create failed: {ex.Status.Detail}"); }
+            if (Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMinutes(byMinute.Count + 1))
+                byMinute.Add(await JobCreateScenario.CountJobsAsync(channel, cancellation));
         }
+        if (byMinute.Count < (int)duration.TotalMinutes) byMinute.Add(await JobCreateScenario.CountJobsAsync(channel, cancellation)); // the last minute's end
+        return byMinute;
     }
 }
 
