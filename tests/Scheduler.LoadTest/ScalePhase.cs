@@ -206,7 +206,7 @@ internal static class ScalePhase
     /// <summary>
     /// Creates jobs at <see cref="TrickleCreatesPerSecond"/> for <paramref name="duration"/>, and counts the jobs by state
     /// at the end of each whole minute: whether the queue grows through the window (a round of starts walks every
-    /// waiting job). Each count is four ListJobs calls of one item.
+    /// waiting job). Each count is five ListJobs calls of one item (all, and four states).
     /// </summary>
     private static async Task<IReadOnlyList<JobCounts>> TrickleAsync(JobCreateScenario jobs, Grpc.Net.Client.GrpcChannel channel, TimeSpan duration, CancellationToken cancellation)
     {
