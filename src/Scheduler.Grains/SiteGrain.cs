@@ -30,11 +30,10 @@ public sealed class SiteGrainState
     [Id(10)] public long JournalSequence { get; set; }
     /// <summary>
     /// The site's count of each running job's current epoch, once it has stepped the job; before that, the job's
-    /// assignment holds it (<see cref="JobAssignment.Counted"/>). Counts are values, updated in place every step, and
-    /// stored as one value (<see cref="EpochCounts"/>).
-    /// Folding them into new assignments and job states at each write kept those alive, referenced from this
-    /// long-lived state, until the next write: at 10,000 jobs, a tenth of what young collections copied
-    /// (docs/performance.md, session 22).
+    /// assignment holds it (<see cref="JobAssignment.Counted"/>). Counts are values, updated in place every step and
+    /// stored as one value (<see cref="EpochCounts"/>). Folding them into new assignments and job states at each write
+    /// kept those alive, referenced from this long-lived state, until the next write: at 10,000 jobs, a tenth of what
+    /// young collections copied (docs/performance.md, session 22).
     /// </summary>
     [Id(11)] public EpochCounts Counts { get; set; } = new();
 }

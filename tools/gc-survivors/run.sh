@@ -11,8 +11,12 @@ seconds="${2:-40}"
 top="${3:-30}"
 tools="$here/.tools"
 [[ -x "$tools/dotnet-trace" ]] || dotnet tool install dotnet-trace --version 10.0.750501 --tool-path "$tools" >/dev/null
-trace="$(mktemp -d)/survivors.nettrace"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+trace="$work/survivors.nettrace"
+# dotnet-trace takes dd:hh:mm:ss, each field in its own range.
+duration="$(printf '00:%02d:%02d:%02d' $((seconds / 3600)) $((seconds / 60 % 60)) $((seconds % 60)))"
 # GC keyword (0x1) at Verbose: allocation samples; 0x400000: the ranges each collection kept or moved.
 "$tools/dotnet-trace" collect -p "$pid" --providers "Microsoft-Windows-DotNETRuntime:0x400001:5" \
-    --duration "00:00:00:$seconds" -o "$trace" >/dev/null
+    --duration "$duration" -o "$trace" >/dev/null
 dotnet run -c Release --project "$here/GcSurvivors.csproj" -- "$trace" "$top"
