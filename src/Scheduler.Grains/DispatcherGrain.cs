@@ -91,8 +91,13 @@ public sealed partial class DispatcherGrain(
     private DateTimeOffset? _promptTriggeredAt;
     private string _promptTrigger = "";
     private bool _promptRunning;
-    /// <summary>Jobs a prompt round started while the tick's steps were out, with their site; null outside that window.</summary>
-    private Dictionary<string, string>? _startedDuringSteps;
+    /// <summary>The prompt round in flight, if any: the tick gives it way (<see cref="GiveWayAsync"/>).</summary>
+    private Task _promptRound = Task.CompletedTask;
+    /// <summary>
+    /// The jobs prompt rounds decided on while the tick's steps were out, and the sites those decisions touched; null
+    /// outside that window. A site's report may show such a job as it was before the decision or after it.
+    /// </summary>
+    private DecidedDuringSteps? _decidedDuringSteps;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -226,13 +231,13 @@ public sealed partial class DispatcherGrain(
                     {
                         var fallen = new Dictionary<string, DateTimeOffset>(_deficits, StringComparer.Ordinal);
                         _deficits.Clear();
-                        using (telemetryHold.Hold(this.GetPrimaryKeyString())) await DeficitRoundAsync(fallen);
+                        using (telemetryHold.Hold(this.GetPrimaryKeyString())) await (_promptRound = DeficitRoundAsync(fallen));
                     }
                     else
                     {
                         var (triggeredAt, trigger) = (_promptTriggeredAt!.Value, _promptTrigger);
                         _promptTriggeredAt = null;
-                        using (trigger == SupplyTrigger ? telemetryHold.Hold(this.GetPrimaryKeyString()) : default) await PromptRoundAsync(triggeredAt, trigger);
+                        using (trigger == SupplyTrigger ? telemetryHold.Hold(this.GetPrimaryKeyString()) : default) await (_promptRound = PromptRoundAsync(triggeredAt, trigger));
                     }
                 }
                 catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
@@ -293,19 +298,30 @@ public sealed partial class DispatcherGrain(
     /// <summary>The <c>scheduler.round.trigger</c> of a round of starts on a site's supply rise.</summary>
     private const string SupplyTrigger = "supply";
 
+    /// <summary>
+    /// The sites with the supply they have told of since the last tick's steps began, where a site told of a sample
+    /// newer than any its status includes. A site tells of a rise or fall at once, and may have stepped before or after
+    /// it: the tick's round, given its steps' reports alone, resumed at a site in a front jobs a deficit round had just
+    /// paused there, and the next tick paused them again (docs/performance.md).
+    /// </summary>
+    internal static List<SiteStatus> WithToldSupply(IEnumerable<SiteStatus> sites, IReadOnlyDictionary<string, SiteSupplyChange> told) =>
+        [.. sites.Select(s => told.TryGetValue(s.Spec.Id, out var change) && change.ReceivedAt > (s.Plants.Max(p => p.ReceivedAt) ?? DateTimeOffset.MinValue)
+            ? s with { GreenSupplyMegawatts = change.GreenSupplyMegawatts }
+            : s)];
+
     /// <summary>The sites as the last tick left them, with the supply they have told of since.</summary>
-    private List<SiteStatus> SitesAsTold() =>
-        _lastTick!.Sites.Select(s => _told.TryGetValue(s.Spec.Id, out var told) ? s with { GreenSupplyMegawatts = told.GreenSupplyMegawatts } : s).ToList();
+    private List<SiteStatus> SitesAsTold() => WithToldSupply(_lastTick!.Sites, _told);
 
     public async Task<TickReport> TickAsync(RegionTick tick)
     {
         var started = Stopwatch.GetTimestamp();
+        await GiveWayAsync();
         var now = tick.Now;
         var region = this.GetPrimaryKeyString();
         using var tickSpan = SchedulerDiagnostics.Source.StartActivity(SchedulerDiagnostics.TickSpan);
         tickSpan?.SetTag(SchedulerDiagnostics.Tags.Region, region);
         var stepsStartedAt = DateTimeOffset.UtcNow;
-        _startedDuringSteps = new Dictionary<string, string>(StringComparer.Ordinal);
+        _decidedDuringSteps = new DecidedDuringSteps();
         var tellSupplyRises = options.Value.PromptDispatch && _waiting.Count > 0;
         // A queue: each report is let go once its counts are taken, not at the end of the tick (an async method's locals
         // live until it returns). Kept to the end, a collection during the round copied 10,000 counts nothing read again.
@@ -318,7 +334,7 @@ public sealed partial class DispatcherGrain(
         var updates = new List<Task<JobRecord>>();
         var afterDecisions = new List<JobProgress>();
         var statuses = new List<SiteStatus>(steps.Count); // in the sites' order
-        var slices = new TurnSlices();
+        var slices = new TurnSlices(this);
         while (steps.TryDequeue(out var step))
         {
             var report = await step;
@@ -341,21 +357,22 @@ public sealed partial class DispatcherGrain(
         // The round copies the live jobs before its first await and decides off the turn while reconcile compares the
         // sites with the records on it: reconcile changes no record, so neither waits for the other. Reconcile also
         // decides what to send at once (no await before), so a prompt round after that cannot confuse it.
-        var startedDuringSteps = _startedDuringSteps;
-        var round = DecideAsync(_dispatcher, now, statuses, tick.Links, RoundScope.Full);
-        var changedSites = ReconcileAsync(statuses, startedDuringSteps, now);
-        _startedDuringSteps = null;
+        var decidedDuringSteps = _decidedDuringSteps;
+        var roundSites = WithToldSupply(statuses, _told);
+        var round = DecideAsync(_dispatcher, now, roundSites, tick.Links, RoundScope.Full);
+        var changedSites = ReconcileAsync(statuses, decidedDuringSteps.Jobs, now);
+        _decidedDuringSteps = null;
         var changed = await changedSites;
-        changed.UnionWith(startedDuringSteps.Values);
+        changed.UnionWith(decidedDuringSteps.Sites);
         var (roundJobs, seen, plan) = await round;
         tickSpan?.SetTag(SchedulerDiagnostics.Tags.RoundJobs, roundJobs);
-        var sites = statuses.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal);
+        var sites = roundSites.ToDictionary(s => s.Spec.Id, StringComparer.Ordinal);
         var applied = await ApplyAsync(plan, seen, sites, tickSpan, now, "tick", d => NewestSample(d, sites), changed);
 
         await RecordDeferralsAsync(plan.Deferrals, tickSpan, now);
         // A count of a job the decisions moved or paused is of its old epoch, and its record ignores it.
         var forwards = new List<Task<JobRecord>>(afterDecisions.Count);
-        slices = new TurnSlices();
+        slices = new TurnSlices(this);
         foreach (var count in afterDecisions)
         {
             forwards.Add(ForwardAsync(count.JobId, count.Counted, now));
@@ -416,7 +433,7 @@ public sealed partial class DispatcherGrain(
     private async Task TrackAllAsync(List<Task<JobRecord>> updates)
     {
         var records = await Task.WhenAll(updates);
-        var slices = new TurnSlices();
+        var slices = new TurnSlices(this);
         foreach (var record in records)
         {
             Track(record);
@@ -424,21 +441,54 @@ public sealed partial class DispatcherGrain(
         }
     }
 
+    /// <summary>What <see cref="_decidedDuringSteps"/> holds.</summary>
+    private sealed class DecidedDuringSteps
+    {
+        public HashSet<string> Jobs { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Sites { get; } = new(StringComparer.Ordinal);
+
+        public void Add(Decision decision)
+        {
+            Jobs.Add(decision.JobId);
+            if (decision.FromSiteId is { } from) Sites.Add(from);
+            Sites.Add(decision.ToSiteId);
+        }
+    }
+
     /// <summary>
     /// Splits a long stretch of the tick's work into slices of <see cref="TurnSlice"/>: the grain runs one piece of work
-    /// at a time, so prompt rounds and creates wait for the slice they arrive in, not for the whole stretch.
+    /// at a time, so prompt rounds and creates wait for the slice they arrive in, not for the whole stretch. A prompt
+    /// round in flight ends the slice at once (<see cref="GiveWayAsync"/>).
     /// </summary>
-    private sealed class TurnSlices
+    private sealed class TurnSlices(DispatcherGrain grain)
     {
         private long _start = Stopwatch.GetTimestamp();
 
-        /// <summary>Gives up the turn once this slice has lasted <see cref="TurnSlice"/> (work queued meanwhile runs); otherwise completes at once.</summary>
+        /// <summary>
+        /// Gives up the turn to a prompt round in flight, or once this slice has lasted <see cref="TurnSlice"/> (work
+        /// queued meanwhile runs); otherwise completes at once.
+        /// </summary>
         public async ValueTask YieldIfDueAsync()
         {
-            if (Stopwatch.GetElapsedTime(_start) < TurnSlice) return;
-            await Task.Yield();
+            if (!grain._promptRound.IsCompleted) await grain.GiveWayAsync();
+            else if (Stopwatch.GetElapsedTime(_start) < TurnSlice) return;
+            else await Task.Yield();
             _start = Stopwatch.GetTimestamp();
         }
+    }
+
+    /// <summary>
+    /// Waits for the prompt round in flight, if any, before the tick goes on. The tick's work is not urgent and a
+    /// prompt round's decisions are: yielding the turn for a slice was not enough, as a round's every await (its job
+    /// calls, the log's write, each site's) then queued behind the tick's work on this grain and on the two cores. It
+    /// waits for that one round only, not for those after it: a burst of creates runs rounds back to back, and the
+    /// tick still gets a slice between two of them.
+    /// </summary>
+    private async ValueTask GiveWayAsync()
+    {
+        // A failed round is the prompt loop's to log; here it only ends the wait.
+        if (!_promptRound.IsCompleted)
+            await _promptRound.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Gives a job's record a count of its progress.</summary>
@@ -574,14 +624,14 @@ public sealed partial class DispatcherGrain(
                 var taken = await Task.WhenAll(wave.Select(w => w.Taken));
                 var logged = taken.OfType<TakenDecision>().Select(t => t.Logged).ToList();
                 if (logged.Count > 0) await _log.WriteAsync(logged);
-                var landed = await TellSitesAsync(taken, now);
+                var landedAt = await TellSitesAsync(taken, now);
                 for (var k = 0; k < wave.Count; k++)
                 {
                     var decision = wave[k].Decision;
-                    if (landed[k])
+                    if (landedAt[k] is { } at)
                     {
                         applied.Add(decision);
-                        metrics.DecisionApplied(decision, taken[k]!.Since is { } t ? (DateTimeOffset.UtcNow - t).TotalMilliseconds : double.NaN, trigger);
+                        metrics.DecisionApplied(decision, taken[k]!.Since is { } t ? (at - t).TotalMilliseconds : double.NaN, trigger);
                         LogDecision(decision.Kind, decision.JobId, decision.FromSiteId, decision.ToSiteId, decision.Reason, decision.Detail);
                     }
                     // A job still waiting is for the next round to decide again.
@@ -647,7 +697,7 @@ public sealed partial class DispatcherGrain(
             var taken = await job.ApplyAsync(decision, cost, now, counted);
             Track(taken.Record);
             // In the same turn as the record: the tick's reconcile must not see the job bound without knowing why.
-            if (_startedDuringSteps is { } duringSteps) duringSteps[decision.JobId] = decision.ToSiteId;
+            _decidedDuringSteps?.Add(decision);
             return new TakenDecision(decision, taken.Record, taken.Logged, taken.LeavesSiteId, since);
         }
         catch (Exception ex) when (ex is JobTransitionException or InvalidJobTransitionException)
@@ -665,11 +715,19 @@ public sealed partial class DispatcherGrain(
     /// that a job's old site lets go before its new one binds it; each call is one write at its site (ADR 8). A job
     /// whose old site's agent checkpoints it has that written in its record before its new site is told.
     /// </summary>
-    /// <returns>Per decision of the wave, whether it landed: taken by its record, and not refused by a site.</returns>
-    private async Task<bool[]> TellSitesAsync(IReadOnlyList<TakenDecision?> wave, DateTimeOffset now)
+    /// <returns>
+    /// Per decision of the wave, when it landed (real time): taken by its record, and its last site told (the old one
+    /// for a pause, the new one otherwise) without refusing it; null if it did not land. A pause does not wait for the
+    /// wave's starts at other sites.
+    /// </returns>
+    private async Task<DateTimeOffset?[]> TellSitesAsync(IReadOnlyList<TakenDecision?> wave, DateTimeOffset now)
     {
-        var landed = wave.Select(t => t is not null).ToArray();
+        var landedAt = new DateTimeOffset?[wave.Count];
         var records = wave.Select(t => t?.Record).ToArray();
+        // A decision that neither leaves a site nor binds one has no site to tell.
+        var start = DateTimeOffset.UtcNow;
+        for (var k = 0; k < wave.Count; k++)
+            if (wave[k] is { LeavesSiteId: null, Record.State.HoldsGpus: false }) landedAt[k] = start;
 
         var checkpointing = new List<int>();
         await Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => wave[k]?.LeavesSiteId is not null), k => wave[k]!.LeavesSiteId!)
@@ -678,17 +736,21 @@ public sealed partial class DispatcherGrain(
                 var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
                     new SiteJobCommands([.. site.Select(k => new JobRelease(records[k]!.State.Id, records[k]!.State.Epoch, KeepState: true))], []));
                 var n = 0;
+                var released = DateTimeOffset.UtcNow;
                 foreach (var k in site)
                     if (results.Releases[n++] == ReleaseOutcome.Checkpointing) checkpointing.Add(k);
+                    else if (!records[k]!.State.HoldsGpus) landedAt[k] = released;
             }));
         if (checkpointing.Count > 0)
         {
             var awaited = await Task.WhenAll(checkpointing.Select(k =>
                 GrainFactory.Get<IJobGrain>(records[k]!.State.Id).AwaitCheckpointAsync(records[k]!.State.Epoch, now)));
+            var recorded = DateTimeOffset.UtcNow;
             for (var c = 0; c < checkpointing.Count; c++)
             {
                 records[checkpointing[c]] = awaited[c];
                 Track(awaited[c]);
+                if (!awaited[c].State.HoldsGpus) landedAt[checkpointing[c]] = recorded;
             }
         }
 
@@ -698,15 +760,16 @@ public sealed partial class DispatcherGrain(
                 var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
                     new SiteJobCommands([], [.. site.Select(k => new JobAssignment(records[k]!.State, records[k]!.State.TransferEndsAt))]));
                 var n = 0;
+                var bound = DateTimeOffset.UtcNow;
                 foreach (var k in site)
                     if (results.StartRefusals[n++] is { } why)
                     {
                         // The site knows better (a newer epoch, or fewer free GPUs): the tick's reconcile repairs the record's binding.
                         LogDecisionRefused(wave[k]!.Decision.Kind, records[k]!.State.Id, why);
-                        landed[k] = false;
                     }
+                    else landedAt[k] = bound;
             }));
-        return landed;
+        return landedAt;
 
         static IEnumerable<IGrouping<string, int>> Grouped(IEnumerable<int> indices, Func<int, string> site) => indices.GroupBy(site, StringComparer.Ordinal);
     }
@@ -885,8 +948,11 @@ public sealed partial class DispatcherGrain(
     /// command is idempotent), and a site holding a job bound elsewhere, or finished, lets it go.
     /// </summary>
     /// <returns>The sites that were sent a command.</returns>
-    /// <param name="startedDuringSteps">Jobs a prompt round started after the sites reported: no site shows them yet.</param>
-    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, IReadOnlyDictionary<string, string> startedDuringSteps, DateTimeOffset now)
+    /// <param name="decidedDuringSteps">
+    /// Jobs a prompt round decided on while the sites reported: a report may show such a job where it was (a pause, a
+    /// relocation) or not yet where it now is (a start), and the round tells the sites itself.
+    /// </param>
+    private async Task<HashSet<string>> ReconcileAsync(IReadOnlyList<SiteStatus> sites, IReadOnlySet<string> decidedDuringSteps, DateTimeOffset now)
     {
         var commands = new List<Task>();
         var commanded = new HashSet<string>(StringComparer.Ordinal);
@@ -900,10 +966,10 @@ public sealed partial class DispatcherGrain(
             {
                 var owner = _live.TryGetValue(a.Job.Id, out var live) ? live.Job : null;
                 var known = _catalog.Contains(a.Job.Id);
-                if (known && !IsBoundTo(owner, site.Spec.Id))
+                if (known && !IsBoundTo(owner, site.Spec.Id) && !decidedDuringSteps.Contains(a.Job.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
-            foreach (var live in _held.JobsAt(site.Spec.Id).Where(id => !held.ContainsKey(id) && !startedDuringSteps.ContainsKey(id)).Select(id => _live[id]))
+            foreach (var live in _held.JobsAt(site.Spec.Id).Where(id => !held.ContainsKey(id) && !decidedDuringSteps.Contains(id)).Select(id => _live[id]))
                 commands.Add(grain.StartJobAsync(new JobAssignment(live.Counted(now), live.Job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }

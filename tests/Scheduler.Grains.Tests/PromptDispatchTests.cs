@@ -86,10 +86,11 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.SubmitAsync(fleet.Job("j", relocatable: true));
         var placed = await UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
         Assert.Equal(clouding, placed.State.SiteId);
-        // Past the job's cooldown, fresh samples, and a tick: the site's load now includes the job.
+        // Past the job's cooldown, fresh samples, and a tick: the site's load now includes the job. The server read
+        // them a second ago, before the fall below: a round takes a site's told supply only if it is newer.
         fixture.Time.Advance(new PolicyOptions().Cooldown);
-        await fleet.ReportAsync(clouding, 8);
-        await fleet.ReportAsync(sunny, 5);
+        await fleet.ReportAsync(clouding, 8, receivedAt: DateTimeOffset.UtcNow.AddSeconds(-1));
+        await fleet.ReportAsync(sunny, 5, receivedAt: DateTimeOffset.UtcNow.AddSeconds(-1));
         await fleet.TickAsync(TimeSpan.FromSeconds(1));
         using var rounds = new PromptRounds(fleet.Region);
         using var latencies = new DecisionLatencies();

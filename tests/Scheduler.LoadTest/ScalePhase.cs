@@ -87,7 +87,7 @@ internal static class ScalePhase
         using var stopTelemetry = new CancellationTokenSource();
         var weather = new Fronts(options.Sites, Math.Max(1, options.FrontEverySeconds));
         var telemetryStarted = Stopwatch.GetTimestamp();
-        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1), weather.Output)
+        var telemetryTask = new TelemetryScenario(host, fleet, options.Streams, pace: TimeSpan.FromSeconds(1), weather.Output, spread: true)
             .RunAsync(TimeSpan.FromHours(1), $"{name}: telemetry at 1 Hz", cancellation, stopTelemetry.Token);
         var jobs = new JobCreateScenario(host, fleet, options.Concurrency);
         using var channel = host.NewChannel();
@@ -202,7 +202,6 @@ internal static class ScalePhase
             Console.Error.WriteLine($"   decisions over {g.ThresholdMs:0} ms: {g.Slow}, {g.SlowThroughPause} of them waited through a GC pause (median {g.SlowPausedShareP50:P0} of their latency in pauses); the slowest without one {(double.IsNaN(g.SlowWithoutPauseMaxMs) ? "n/a" : $"{g.SlowWithoutPauseMaxMs:0.0} ms")}");
     }
 
-    /// <summary>A few creates a second, so that each tick of the window has new jobs to place.</summary>
     /// <summary>
     /// Creates jobs at <see cref="TrickleCreatesPerSecond"/> for <paramref name="duration"/>, and counts the jobs by state
     /// at the end of each whole minute: whether the queue grows through the window (a round of starts walks every

@@ -38,8 +38,10 @@ internal sealed record TelemetryResult(
 /// plant grains have validated, from the scheduler's own counter <c>scheduler.telemetry.samples</c>.
 /// </summary>
 /// <remarks>With <c>pace</c>, each stream sends one round per <c>pace</c> (1 s: every plant at 1 Hz, as plants report)
-/// instead of as fast as it can. Each sample is its plant's nameplate times the <c>weather</c> (default: the waves).</remarks>
-internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int streams, TimeSpan? pace = null, Weather? weather = null)
+/// instead of as fast as it can; with <c>spread</c> too, each site's plants report at the site's own point of the round
+/// (sites evenly over it), as each site's gateway would, rather than all at its start. Each sample is its plant's
+/// nameplate times the <c>weather</c> (default: the waves).</remarks>
+internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int streams, TimeSpan? pace = null, Weather? weather = null, bool spread = false)
 {
     private static readonly TimeSpan MinStep = TimeSpan.FromMicroseconds(1);
 
@@ -48,7 +50,9 @@ internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int stre
     {
         long sent = 0;
         var problems = new ConcurrentQueue<string>();
-        var shares = Enumerable.Range(0, streams).Select(s => fleet.Plants.Where(p => p.Index % streams == s).ToArray()).ToArray();
+        // In the order each round sends them: by their site's point of the round when spread.
+        var shares = Enumerable.Range(0, streams)
+            .Select(s => fleet.Plants.Where(p => p.Index % streams == s).OrderBy(p => spread ? p.SiteIndex : 0).ToArray()).ToArray();
         var spansBefore = host.Spans?.Ended;
         host.Spans?.TakeProfile(0);
         var runtime = RuntimeStats.Start();
@@ -68,6 +72,9 @@ internal sealed class TelemetryScenario(LoadHost host, LoadFleet fleet, int stre
                     if (stop.IsCancellationRequested) break;
                     foreach (var plant in share)
                     {
+                        if (spread && pace is { } q && q * (round + (double)plant.SiteIndex / fleet.SiteIds.Count) - Stopwatch.GetElapsedTime(started) is { Ticks: > 0 } due)
+                            await Task.Delay(due, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        if (stop.IsCancellationRequested) break;
                         var now = DateTimeOffset.UtcNow;
                         var at = now > plant.LastSentAt ? now : plant.LastSentAt + MinStep;
                         plant.LastSentAt = at;
