@@ -49,6 +49,31 @@ public class JobApiTests(HostFixture fixture)
     }
 
     [Fact]
+    public async Task CreateJob_WithHundredsOfBadFields_ListsTheFirstAndCountsTheRest_InAStatusThatFitsTheHeaders()
+    {
+        // 200 arguments over the limit, 128 variables each with a bad name and a NUL in its value, and their total:
+        // 457 violations in a request within the 1 MiB message limit. Their full list (non-ASCII names percent-encoded
+        // in grpc-message, and again in grpc-status-details-bin) overflowed the client's 64 KiB header limit and
+        // reached it as UNAVAILABLE.
+        var spec = Spec();
+        spec.Workload = new Workload
+        {
+            Command = "run",
+            Args = { Enumerable.Repeat(new string('y', Scheduler.Api.Services.RequestValidation.MaxArgumentLength + 1), 200) },
+            Env = { Enumerable.Range(0, 128).ToDictionary(i => $"{i}{string.Concat(Enumerable.Repeat("租户", 20))}", _ => "\0") },
+        };
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Jobs.CreateJobAsync(new CreateJobRequest { Job = spec }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        var violations = ex.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations;
+        Assert.Equal(21, violations.Count);
+        Assert.Equal([.. Enumerable.Range(0, 20).Select(i => $"job.workload.args[{i}]")], violations.Take(20).Select(v => v.Field));
+        Assert.Equal("and 437 more violations, not listed", violations[20].Description);
+        Assert.Equal(0, (await Jobs.ListJobsAsync(new ListJobsRequest { Tenant = _tenant })).TotalSize);
+    }
+
+    [Fact]
     public async Task CreateJob_LargerThanAnySite_IsInvalid()
     {
         var (code, fields) = await Rpc.FailsAsync(() => Jobs.CreateJobAsync(new CreateJobRequest { Job = Spec(gpus: 1_000_000) }).ResponseAsync);

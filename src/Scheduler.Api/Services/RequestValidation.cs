@@ -74,13 +74,26 @@ internal sealed partial class RequestValidation
 
     public RequestValidation Add(FieldViolation violation, string prefix = "") => Add(prefix + violation.Field, violation.Description);
 
-    /// <summary>Throws INVALID_ARGUMENT with the collected violations, if any.</summary>
+    /// <summary>
+    /// At most this many violations are listed, each field and description cut to <see cref="MaxListedChars"/>: the
+    /// status travels in response headers twice (grpc-message, grpc-status-details-bin), and a request with hundreds of
+    /// bad arguments would otherwise overflow a client's 64 KiB header limit, which turns a clean INVALID_ARGUMENT into
+    /// UNAVAILABLE on the client's side.
+    /// </summary>
+    public const int MaxListedViolations = 20, MaxListedChars = 256;
+
+    /// <summary>Throws INVALID_ARGUMENT with the collected violations (the first <see cref="MaxListedViolations"/>), if any.</summary>
     public void ThrowIfInvalid()
     {
         if (_violations is null) return;
+        var listed = _violations.Take(MaxListedViolations)
+            .Select(v => new BadRequest.Types.FieldViolation { Field = Cut(v.Field), Description = Cut(v.Description) })
+            .ToList();
+        if (_violations.Count > MaxListedViolations)
+            listed.Add(new BadRequest.Types.FieldViolation { Description = $"and {_violations.Count - MaxListedViolations} more violations, not listed" });
         var badRequest = new BadRequest();
-        badRequest.FieldViolations.AddRange(_violations);
-        var message = string.Join("; ", _violations.Select(v => $"{v.Field}: {v.Description}"));
+        badRequest.FieldViolations.AddRange(listed);
+        var message = string.Join("; ", listed.Select(v => v.Field.Length > 0 ? $"{v.Field}: {v.Description}" : v.Description));
         throw new Google.Rpc.Status
         {
             Code = (int)Code.InvalidArgument,
@@ -124,6 +137,8 @@ internal sealed partial class RequestValidation
     }
 
     private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "…";
+
+    private static string Cut(string s) => s.Length <= MaxListedChars ? s : s[..MaxListedChars] + "…";
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex IdPattern();
