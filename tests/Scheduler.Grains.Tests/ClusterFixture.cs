@@ -30,7 +30,7 @@ public class ClusterFixture : IAsyncLifetime
         var clock = new SchedulerClock(Time);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorageAsDefault();
+            ConfigureStorage(silo);
             silo.Services.AddSingleton(clock);
             silo.AddSchedulerGrains(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -45,6 +45,9 @@ public class ClusterFixture : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>The silos' default grain storage: in memory, shared by both silos.</summary>
+    protected virtual void ConfigureStorage(ISiloBuilder silo) => silo.AddMemoryGrainStorageAsDefault();
 
     /// <summary>
     /// Rounds of <paramref name="region"/> that held the telemetry so far, on both silos (each has its own

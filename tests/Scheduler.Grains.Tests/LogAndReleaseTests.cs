@@ -1,0 +1,135 @@
+namespace Scheduler.Grains.Tests;
+
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Providers;
+using Orleans.Storage;
+using Scheduler.Core.Lifecycle;
+
+/// <summary>
+/// A wave's decision log is written while the sites its jobs leave let them go, and the sites its jobs go to bind them
+/// only once the log holds the wave (docs/adr/0009): a crash in between can leave a site behind a job's record, never a
+/// job running where its record does not say.
+/// </summary>
+[Collection(LogGateClusterCollection.Name)]
+public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMinutes(15);
+
+    [Fact]
+    public async Task ARelocationsOldSite_LetsTheJobGoWhileTheLogIsWritten_AndItsNewSiteBindsItOnlyOnceTheLogHoldsIt()
+    {
+        var fleet = new TestFleet(fixture);
+        var a = await fleet.AddSiteAsync("a");
+        var b = await fleet.AddSiteAsync("b");
+        await fleet.TickAsync(Step);
+        await fleet.ReportAsync(a, 5);
+        await fleet.ReportAsync(b, 0);
+        var spec = fleet.Job("j", gpus: 500, workGpuHours: 500 * 20);
+        await fleet.SubmitAsync(spec);
+        await fleet.TickAsync(Step);
+        Assert.Equal([a], await fleet.SitesHoldingAsync(spec.Id));
+
+        // The wind moves from a to b; after the cooldown the job follows it, in the first tick that writes the log.
+        var held = false;
+        for (var i = 0; i < 8 && !held; i++)
+        {
+            await fleet.ReportAsync(a, 0);
+            await fleet.ReportAsync(b, 5);
+            var gate = fixture.Gate.Arm();
+            var tick = fleet.TickAsync(Step);
+            if (await Task.WhenAny(tick, gate.Entered) == tick)
+            {
+                gate.Open();
+                await tick;
+                continue;
+            }
+            held = true;
+            var whileLogging = await UntilAsync(() => fleet.SitesHoldingAsync(spec.Id), sites => sites.Count == 0);
+            var record = await fleet.JobAsync("j");
+            gate.Open();
+            await tick;
+
+            Assert.Empty(whileLogging); // a let it go, and b did not bind it, while the log write was held
+            Assert.Equal((JobStatus.Relocating, b), (record.State.Status, record.State.SiteId));
+            Assert.Equal([b], await fleet.SitesHoldingAsync(spec.Id));
+        }
+        Assert.True(held, "no tick wrote the decision log");
+    }
+
+    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>Holds the next write of a dispatcher's decision log until the test opens it.</summary>
+public sealed class LogWriteGate
+{
+    private volatile Held? _held;
+
+    public sealed class Held
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when a log write reached the gate.</summary>
+        public Task Entered => _entered.Task;
+
+        public void Open() => _open.TrySetResult();
+
+        internal Task WaitAsync()
+        {
+            _entered.TrySetResult();
+            return _open.Task;
+        }
+    }
+
+    public Held Arm() => _held = new Held();
+
+    internal Task PassAsync(string stateName)
+    {
+        if (stateName != DecisionLog.StateName || Interlocked.Exchange(ref _held, null) is not { } held) return Task.CompletedTask;
+        return held.WaitAsync();
+    }
+}
+
+/// <summary>The in-memory storage, with each write of a decision log passing <see cref="LogWriteGate"/> first.</summary>
+internal sealed class GatedStorage(IGrainStorage inner, LogWriteGate gate) : IGrainStorage
+{
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        await gate.PassAsync(stateName);
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+}
+
+/// <summary>The cluster with its default storage behind a <see cref="LogWriteGate"/>.</summary>
+public sealed class LogGateClusterFixture : ClusterFixture
+{
+    public LogWriteGate Gate { get; } = new();
+
+    protected override void ConfigureStorage(ISiloBuilder silo)
+    {
+        silo.AddMemoryGrainStorage("ungated");
+        silo.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
+            (services, _) => new GatedStorage(services.GetRequiredKeyedService<IGrainStorage>("ungated"), Gate));
+        // A grain state of no named storage takes the unkeyed one.
+        silo.Services.AddSingleton(services => services.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LogGateClusterCollection : ICollectionFixture<LogGateClusterFixture>
+{
+    public const string Name = "log-gate cluster";
+}
