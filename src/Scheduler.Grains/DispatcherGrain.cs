@@ -577,10 +577,9 @@ public sealed partial class DispatcherGrain(
     /// Decisions go out in waves of up to <see cref="ApplyWave"/> at once, each checked against the region as the waves
     /// before left it and the GPUs the decisions before it in its wave take. One that does not fit ends the wave: a
     /// relocation or a pause in it may free the GPUs it needs, so it is checked again once the wave has landed, and only
-    /// then dropped. A wave lands in two halves: every job takes its decision (<see cref="TakeAsync"/>), then the wave is
-    /// stored in one write of the decision log while the sites jobs leave let them go, and once both are done the sites
-    /// jobs go to bind them, one call per site (<see cref="TellSitesAsync"/>). Each job then writes its own record
-    /// (<see cref="PersistAsync"/>), which is off the decisions' latency.
+    /// then dropped. A wave lands in two halves: every job takes its decision (<see cref="TakeAsync"/>) and the wave is
+    /// stored in one write of the decision log, then the sites are told, one call per site (<see cref="TellSitesAsync"/>).
+    /// Each job then writes its own record (<see cref="PersistAsync"/>), which is off the decisions' latency.
     /// One decision at a time, a tick that placed 35,000 queued jobs applied for 27.6 s and missed Orleans' 30 s response
     /// timeout; and with one site call per decision, a front's fifty releases at one site were stored one after another.
     /// </remarks>
@@ -624,7 +623,8 @@ public sealed partial class DispatcherGrain(
                 }
                 var taken = await Task.WhenAll(wave.Select(w => w.Taken));
                 var logged = taken.OfType<TakenDecision>().Select(t => t.Logged).ToList();
-                var landedAt = await TellSitesAsync(taken, logged.Count > 0 ? _log.WriteAsync(logged) : Task.CompletedTask, now);
+                if (logged.Count > 0) await _log.WriteAsync(logged);
+                var landedAt = await TellSitesAsync(taken, now);
                 for (var k = 0; k < wave.Count; k++)
                 {
                     var decision = wave[k].Decision;
@@ -711,30 +711,26 @@ public sealed partial class DispatcherGrain(
     }
 
     /// <summary>
-    /// The sites' half of a wave: one call to each site that jobs leave, while the wave's decision log is written, then,
-    /// once both are done, one call to each site jobs are bound to, so that a job's old site lets go before its new one
-    /// binds it; each call is one write at its site (ADR 8). A job whose old site's agent checkpoints it has that
-    /// written in its record before its new site is told.
+    /// The sites' half of a wave: one call to each site that jobs leave, then one to each site jobs are bound to, so
+    /// that a job's old site lets go before its new one binds it; each call is one write at its site (ADR 8). A job
+    /// whose old site's agent checkpoints it has that written in its record before its new site is told.
     /// </summary>
-    /// <remarks>
-    /// A site may let a job go before the log holds the decision, but binds one only after: a crash between the two can
-    /// leave a site behind its job's record, which the tick's reconcile repairs (the job runs again where its record
-    /// says), but never a job running where its record does not say (docs/adr/0009). The log write and the releases
-    /// overlap, so a front's pauses and relocations wait for one of them, not for one after the other.
-    /// </remarks>
-    /// <param name="logWrite">The wave's decision-log write, under way.</param>
     /// <returns>
-    /// Per decision of the wave, when it landed (real time): logged, taken by its record, and its last site told (the
-    /// old one for a pause, the new one otherwise) without refusing it; null if it did not land. A pause does not wait
-    /// for the wave's starts at other sites.
+    /// Per decision of the wave, when it landed (real time): taken by its record, and its last site told (the old one
+    /// for a pause, the new one otherwise) without refusing it; null if it did not land. A pause does not wait for the
+    /// wave's starts at other sites.
     /// </returns>
-    private async Task<DateTimeOffset?[]> TellSitesAsync(IReadOnlyList<TakenDecision?> wave, Task logWrite, DateTimeOffset now)
+    private async Task<DateTimeOffset?[]> TellSitesAsync(IReadOnlyList<TakenDecision?> wave, DateTimeOffset now)
     {
         var landedAt = new DateTimeOffset?[wave.Count];
         var records = wave.Select(t => t?.Record).ToArray();
-        var releasedAt = new DateTimeOffset?[wave.Count];
+        // A decision that neither leaves a site nor binds one has no site to tell.
+        var start = DateTimeOffset.UtcNow;
+        for (var k = 0; k < wave.Count; k++)
+            if (wave[k] is { LeavesSiteId: null, Record.State.HoldsGpus: false }) landedAt[k] = start;
+
         var checkpointing = new List<int>();
-        var releases = Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => wave[k]?.LeavesSiteId is not null), k => wave[k]!.LeavesSiteId!)
+        await Task.WhenAll(Grouped(Enumerable.Range(0, wave.Count).Where(k => wave[k]?.LeavesSiteId is not null), k => wave[k]!.LeavesSiteId!)
             .Select(async site =>
             {
                 var results = await GrainFactory.Get<ISiteGrain>(site.Key).ChangeJobsAsync(
@@ -743,17 +739,8 @@ public sealed partial class DispatcherGrain(
                 var released = DateTimeOffset.UtcNow;
                 foreach (var k in site)
                     if (results.Releases[n++] == ReleaseOutcome.Checkpointing) checkpointing.Add(k);
-                    else releasedAt[k] = released;
+                    else if (!records[k]!.State.HoldsGpus) landedAt[k] = released;
             }));
-        await Task.WhenAll(releases, logWrite);
-        var loggedAt = DateTimeOffset.UtcNow;
-        for (var k = 0; k < wave.Count; k++)
-        {
-            // A decision that neither leaves a site nor binds one has no site to tell: it landed when it was logged.
-            if (wave[k] is { LeavesSiteId: null, Record.State.HoldsGpus: false }) landedAt[k] = loggedAt;
-            else if (releasedAt[k] is { } released && !records[k]!.State.HoldsGpus) landedAt[k] = Later(released, loggedAt);
-        }
-
         if (checkpointing.Count > 0)
         {
             var awaited = await Task.WhenAll(checkpointing.Select(k =>

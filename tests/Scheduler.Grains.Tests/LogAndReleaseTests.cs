@@ -6,9 +6,9 @@ using Orleans.Storage;
 using Scheduler.Core.Lifecycle;
 
 /// <summary>
-/// A wave's decision log is written while the sites its jobs leave let them go, and the sites its jobs go to bind them
-/// only once the log holds the wave (docs/adr/0009): a crash in between can leave a site behind a job's record, never a
-/// job running where its record does not say.
+/// No site hears of a wave's decisions before its decision log holds them (docs/adr/0009): with the log write held at
+/// the storage, a relocating job's old site still runs it and its new one has not bound it. (Session 24 let the
+/// releases go out beside the log write; the full runs showed no gain, and the stricter rule came back.)
 /// </summary>
 [Collection(LogGateClusterCollection.Name)]
 public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
@@ -16,7 +16,7 @@ public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(15);
 
     [Fact]
-    public async Task ARelocationsOldSite_LetsTheJobGoWhileTheLogIsWritten_AndItsNewSiteBindsItOnlyOnceTheLogHoldsIt()
+    public async Task ARelocationsSites_HearOfItOnlyOnceTheDecisionLogHoldsIt()
     {
         var fleet = new TestFleet(fixture);
         var a = await fleet.AddSiteAsync("a");
@@ -44,21 +44,22 @@ public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
                 continue;
             }
             held = true;
-            var whileLogging = await UntilAsync(() => fleet.SitesHoldingAsync(spec.Id), sites => sites.Count == 0);
+            // A release or a bind sent beside the log write would land within this second.
+            var whileLogging = await UntilAsync(() => fleet.SitesHoldingAsync(spec.Id), sites => !sites.SequenceEqual([a]), TimeSpan.FromSeconds(1));
             var record = await fleet.JobAsync("j");
             gate.Open();
             await tick;
 
-            Assert.Empty(whileLogging); // a let it go, and b did not bind it, while the log write was held
-            Assert.Equal((JobStatus.Relocating, b), (record.State.Status, record.State.SiteId));
+            Assert.Equal([a], whileLogging);
+            Assert.Equal((JobStatus.Relocating, b), (record.State.Status, record.State.SiteId)); // the job took it in memory
             Assert.Equal([b], await fleet.SitesHoldingAsync(spec.Id));
         }
         Assert.True(held, "no tick wrote the decision log");
     }
 
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan within)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow + within;
         while (true)
         {
             var value = await read();
