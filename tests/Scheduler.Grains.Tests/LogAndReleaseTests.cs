@@ -19,14 +19,7 @@ public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
     public async Task ARelocationsSites_HearOfItOnlyOnceTheDecisionLogHoldsIt()
     {
         var fleet = new TestFleet(fixture);
-        var a = await fleet.AddSiteAsync("a");
-        var b = await fleet.AddSiteAsync("b");
-        await fleet.TickAsync(Step);
-        await fleet.ReportAsync(a, 5);
-        await fleet.ReportAsync(b, 0);
-        var spec = fleet.Job("j", gpus: 500, workGpuHours: 500 * 20);
-        await fleet.SubmitAsync(spec);
-        await fleet.TickAsync(Step);
+        var (a, b, spec) = await fleet.JobAtALitSiteAsync(Step);
         Assert.Equal([a], await fleet.SitesHoldingAsync(spec.Id));
 
         // The wind moves from a to b; after the cooldown the job follows it, in the first tick that writes the log.
@@ -45,7 +38,7 @@ public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
             }
             held = true;
             // A release or a bind sent beside the log write would land within this second.
-            var whileLogging = await UntilAsync(() => fleet.SitesHoldingAsync(spec.Id), sites => !sites.SequenceEqual([a]), TimeSpan.FromSeconds(1));
+            var whileLogging = await TestFleet.UntilAsync(() => fleet.SitesHoldingAsync(spec.Id), sites => !sites.SequenceEqual([a]), TimeSpan.FromSeconds(1));
             var record = await fleet.JobAsync("j");
             gate.Open();
             await tick;
@@ -55,17 +48,6 @@ public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
             Assert.Equal([b], await fleet.SitesHoldingAsync(spec.Id));
         }
         Assert.True(held, "no tick wrote the decision log");
-    }
-
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline) return value;
-            await Task.Delay(20);
-        }
     }
 }
 

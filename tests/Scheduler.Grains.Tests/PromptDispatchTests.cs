@@ -29,14 +29,14 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
 
         await fleet.SubmitAsync(fleet.Job("j"));
 
-        var job = await UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
+        var job = await TestFleet.UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
         Assert.Equal(windy, job.State.SiteId);
         // A new job's round is no sample's: it does not hold the telemetry.
         Assert.Equal(holds, fixture.TelemetryHoldsBy(fleet.Region));
         Assert.Equal(["created", "placed"], job.History.Select(e => e.Kind));
         // The record is written before the site is told, and the dispatcher, its apply returned (the site told),
         // records the decision's latency: only then does the site hold the job for certain.
-        var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("job")), l => l.Count > 0));
+        var latency = Assert.Single(await TestFleet.UntilAsync(() => Task.FromResult(latencies.Of("job")), l => l.Count > 0));
         Assert.True(latency >= 0 && double.IsFinite(latency), $"latency {latency} ms");
         Assert.Equal([windy], await fleet.SitesHoldingAsync(job.State.Id));
 
@@ -55,7 +55,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.ReportAsync(site, 0);
         await fleet.TickAsync(Step);
         await fleet.SubmitAsync(fleet.Job("waits", interruptible: true, deadlineIn: TimeSpan.FromHours(48)));
-        var waiting = await UntilAsync(() => fleet.JobAsync("waits"), j => j.History.Any(e => e.Kind == "deferred"));
+        var waiting = await TestFleet.UntilAsync(() => fleet.JobAsync("waits"), j => j.History.Any(e => e.Kind == "deferred"));
         Assert.Equal(JobStatus.Queued, waiting.State.Status);
         // The next tick, with a job waiting, asks the sites to tell of rises; still calm, so the job still waits.
         await fleet.TickAsync(TimeSpan.FromMinutes(1));
@@ -66,7 +66,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         fixture.Time.Advance(TimeSpan.FromMinutes(1));
         await fleet.ReportAsync(site, 5);
 
-        var job = await UntilAsync(() => fleet.JobAsync("waits"), j => j.State.Status == JobStatus.Running);
+        var job = await TestFleet.UntilAsync(() => fleet.JobAsync("waits"), j => j.State.Status == JobStatus.Running);
         Assert.Equal(site, job.State.SiteId);
         var placed = Assert.Single(job.History, e => e.Kind == "placed");
         Assert.Equal(DecisionReasons.GreenSurplus, placed.Reason);
@@ -84,7 +84,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.ReportAsync(sunny, 5);
         await fleet.TickAsync(Step);
         await fleet.SubmitAsync(fleet.Job("j", relocatable: true));
-        var placed = await UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
+        var placed = await TestFleet.UntilAsync(() => fleet.JobAsync("j"), j => j.State.Status == JobStatus.Running);
         Assert.Equal(clouding, placed.State.SiteId);
         // Past the job's cooldown, fresh samples, and a tick: the site's load now includes the job. The server read
         // them a second ago, before the fall below: a round takes a site's told supply only if it is newer.
@@ -104,11 +104,11 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
         await fleet.ReportAsync(clouding, 0, receivedAt: DateTimeOffset.UtcNow.AddMilliseconds(-500));
 
-        var moved = await UntilAsync(() => fleet.JobAsync("j"), j => j.History.Any(e => e.Kind == "relocating"));
+        var moved = await TestFleet.UntilAsync(() => fleet.JobAsync("j"), j => j.History.Any(e => e.Kind == "relocating"));
         Assert.Equal(sunny, moved.State.SiteId);
         Assert.Equal(DecisionReasons.RelocateToSurplus, moved.History.Single(e => e.Kind == "relocating").Reason);
         Assert.Equal([("deficit", 1L)], await rounds.UntilAsync(1));
-        var latency = Assert.Single(await UntilAsync(() => Task.FromResult(latencies.Of("deficit")), l => l.Count > 0));
+        var latency = Assert.Single(await TestFleet.UntilAsync(() => Task.FromResult(latencies.Of("deficit")), l => l.Count > 0));
         Assert.True(latency >= 500 && double.IsFinite(latency), $"latency {latency} ms");
         // The deficit round held its silo's telemetry while it ran.
         Assert.Equal(holds + 1, fixture.TelemetryHoldsBy(fleet.Region));
@@ -138,7 +138,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         await fleet.TickAsync(Step);
         using var rounds = new PromptRounds(fleet.Region);
         var big = (await fleet.SubmitAsync(fleet.Job("big", gpus: 200))).State.Id;
-        await UntilAsync(() => fleet.JobAsync("big"), j => j.State.Status == JobStatus.Running);
+        await TestFleet.UntilAsync(() => fleet.JobAsync("big"), j => j.State.Status == JobStatus.Running);
         foreach (var name in new[] { "a", "b" }) await fleet.SubmitAsync(Waits(name)); // no GPUs left for them
         await UntilDeferredAsync("a", "b");
         await fleet.TickAsync(TimeSpan.FromMinutes(1)); // a tick decides on every job
@@ -154,7 +154,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         var cancelled = await fleet.Client.GetGrain<IJobGrain>(big).CancelAsync(fleet.Now, "test");
         await fleet.Client.GetGrain<IDispatcherGrain>(fleet.Region).TrackAsync(cancelled);
         Assert.Equal([("freed", 3L)], await rounds.UntilAsync(1));
-        var jobs = await Task.WhenAll(new[] { "a", "b" }.Select(n => UntilAsync(() => fleet.JobAsync(n), j => j.State.Status == JobStatus.Running)));
+        var jobs = await Task.WhenAll(new[] { "a", "b" }.Select(n => TestFleet.UntilAsync(() => fleet.JobAsync(n), j => j.State.Status == JobStatus.Running)));
         Assert.All(jobs, j => Assert.Equal(JobStatus.Running, j.State.Status));
 
         // Nothing freed or risen since that round: the next new job is decided on alone, until a site's supply rises.
@@ -169,7 +169,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
 
         JobSpec Waits(string name) => fleet.Job(name, interruptible: true, deadlineIn: TimeSpan.FromHours(48));
         Task UntilDeferredAsync(params string[] names) => Task.WhenAll(names.Select(n =>
-            UntilAsync(() => fleet.JobAsync(n), j => j.History.Any(e => e.Kind == "deferred"))));
+            TestFleet.UntilAsync(() => fleet.JobAsync(n), j => j.History.Any(e => e.Kind == "deferred"))));
     }
 
     [Theory]
@@ -207,17 +207,6 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
             Assert.Equal([job.State.SiteId!], await fleet.SitesHoldingAsync(job.State.Id));
     }
 
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline) return value;
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>The prompt rounds of one region that end while it lives: each one's trigger and how many jobs it decided on.</summary>
     private sealed class PromptRounds(string region) : IDisposable
     {
@@ -227,7 +216,7 @@ public class PromptDispatchTests(PromptDispatchClusterFixture fixture)
         public void Clear() => _spans.Clear();
 
         public async Task<IReadOnlyList<(string Trigger, long Jobs)>> UntilAsync(int count) =>
-            await PromptDispatchTests.UntilAsync(() => Task.FromResult(Taken()), r => r.Count >= count);
+            await TestFleet.UntilAsync(() => Task.FromResult(Taken()), r => r.Count >= count);
 
         private IReadOnlyList<(string Trigger, long Jobs)> Taken() =>
             _spans.Taken.Select(a => ((string)a.GetTagItem(SchedulerDiagnostics.Tags.Trigger)!, Convert.ToInt64(a.GetTagItem(SchedulerDiagnostics.Tags.RoundJobs)))).ToList();

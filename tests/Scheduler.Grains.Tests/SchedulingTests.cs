@@ -33,14 +33,7 @@ public class SchedulingTests(ClusterFixture fixture)
     public async Task Job_RelocatesWhenTheSurplusMoves_AndIsNeverAtTwoSites()
     {
         var fleet = new TestFleet(fixture);
-        var a = await fleet.AddSiteAsync("a");
-        var b = await fleet.AddSiteAsync("b");
-        await fleet.TickAsync(Step);
-        await fleet.ReportAsync(a, 5);
-        await fleet.ReportAsync(b, 0);
-        var spec = fleet.Job("j", gpus: 500, workGpuHours: 500 * 20);
-        await fleet.SubmitAsync(spec);
-        await fleet.TickAsync(Step);
+        var (a, b, spec) = await fleet.JobAtALitSiteAsync(Step);
         Assert.Equal(a, (await fleet.JobAsync("j")).State.SiteId);
 
         // The wind moves from a to b; after the cooldown the job follows it.

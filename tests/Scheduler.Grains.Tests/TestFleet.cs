@@ -80,4 +80,33 @@ internal sealed class TestFleet(ClusterFixture fixture)
     /// <summary>The sites that hold <paramref name="jobId"/> right now (running or arriving).</summary>
     public async Task<IReadOnlyList<string>> SitesHoldingAsync(string jobId) =>
         (await SitesAsync()).Where(s => s.Jobs.Any(a => a.Job.Id == jobId)).Select(s => s.Spec.Id).ToList();
+
+    /// <summary>
+    /// Two sites, <c>a</c> lit and <c>b</c> dark, and a relocatable 500-GPU job <c>j</c> placed at <c>a</c> by a tick
+    /// <paramref name="step"/> long; tests then move the wind to <c>b</c>.
+    /// </summary>
+    public async Task<(string A, string B, JobSpec Job)> JobAtALitSiteAsync(TimeSpan step)
+    {
+        var a = await AddSiteAsync("a");
+        var b = await AddSiteAsync("b");
+        await TickAsync(step);
+        await ReportAsync(a, 5);
+        await ReportAsync(b, 0);
+        var spec = Job("j", gpus: 500, workGpuHours: 500 * 20);
+        await SubmitAsync(spec);
+        await TickAsync(step);
+        return (a, b, spec);
+    }
+
+    /// <summary>Reads until <paramref name="done"/> holds or <paramref name="within"/> (default 10 s) has passed; returns the last read.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(20);
+        }
+    }
 }
