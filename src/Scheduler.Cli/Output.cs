@@ -98,7 +98,8 @@ internal static partial class Output
         if (ex.StatusCode == StatusCode.Unauthenticated)
             Console.Error.WriteLine("  pass --token TOKEN or set SCHEDULER_TOKEN; a development host writes an operator token to ~/.config/green-scheduler/credentials.json on start");
         if (ex.GetRpcStatus()?.GetDetail<BadRequest>() is { } badRequest)
-            foreach (var v in badRequest.FieldViolations) Console.Error.WriteLine($"  {v.Field}: {v.Description}");
+            // A violation without a field is the server's count of those it did not list.
+            foreach (var v in badRequest.FieldViolations) Console.Error.WriteLine(v.Field.Length > 0 ? $"  {v.Field}: {v.Description}" : $"  {v.Description}");
     }
 
     private static bool IsUnreachable(Exception? ex)

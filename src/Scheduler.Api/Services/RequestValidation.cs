@@ -87,7 +87,7 @@ internal sealed partial class RequestValidation
     {
         if (_violations is null) return;
         var listed = _violations.Take(MaxListedViolations)
-            .Select(v => new BadRequest.Types.FieldViolation { Field = Cut(v.Field), Description = Cut(v.Description) })
+            .Select(v => new BadRequest.Types.FieldViolation { Field = Truncate(v.Field, MaxListedChars), Description = Truncate(v.Description, MaxListedChars) })
             .ToList();
         if (_violations.Count > MaxListedViolations)
             listed.Add(new BadRequest.Types.FieldViolation { Description = $"and {_violations.Count - MaxListedViolations} more violations, not listed" });
@@ -136,9 +136,7 @@ internal sealed partial class RequestValidation
         return Check(total <= MaxWorkloadChars, field, $"command, arguments and environment together at most {MaxWorkloadChars} characters, were {total}");
     }
 
-    private static string Truncate(string s) => s.Length <= 32 ? s : s[..32] + "…";
-
-    private static string Cut(string s) => s.Length <= MaxListedChars ? s : s[..MaxListedChars] + "…";
+    private static string Truncate(string s, int max = 32) => s.Length <= max ? s : s[..max] + "…";
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex IdPattern();
