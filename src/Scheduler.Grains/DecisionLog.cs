@@ -18,8 +18,9 @@ public sealed class DecisionLogRecord
 /// <remarks>
 /// A write holds the new wave's jobs and every job of earlier writes not yet known to have stored its own record, so
 /// overwriting the record loses none. On activation the dispatcher has each job of the log store itself again: a job
-/// whose own write a crash lost takes the log's copy, and any other is left as it is. Not thread-safe: it belongs to one
-/// dispatcher activation, whose waves run one at a time.
+/// whose own write a crash lost takes the log's copy, and any other is left as it is. A write that fails leaves its
+/// jobs' decisions in memory only (<see cref="IsWritten"/>): no site may hear of them until a later write stores them.
+/// Not thread-safe: it belongs to one dispatcher activation, whose waves run one at a time.
 /// </remarks>
 internal sealed class DecisionLog
 {
@@ -30,6 +31,8 @@ internal sealed class DecisionLog
     private readonly GrainState<DecisionLogRecord> _record;
     /// <summary>Logged jobs, by id, whose own record is not yet known to hold what the log holds.</summary>
     private readonly Dictionary<string, LoggedJob> _unpersisted;
+    /// <summary>Ids of jobs given to a write that failed, until a write succeeds: their decisions are in memory only.</summary>
+    private readonly HashSet<string> _unwritten = new(StringComparer.Ordinal);
 
     private DecisionLog(IGrainStorage storage, GrainId owner, GrainState<DecisionLogRecord> record)
     {
@@ -49,12 +52,26 @@ internal sealed class DecisionLog
         return new DecisionLog(storage, owner, record);
     }
 
-    /// <summary>Stores <paramref name="jobs"/>, with the jobs of earlier writes not yet persisted, in one write.</summary>
+    /// <summary>Whether every job given to a write is stored (no write failed since the last one that succeeded).</summary>
+    public bool AllWritten => _unwritten.Count == 0;
+
+    /// <summary>Whether the job's logged decision, if any, is stored: false after a failed write, until one succeeds.</summary>
+    public bool IsWritten(string jobId) => !_unwritten.Contains(jobId);
+
+    /// <summary>
+    /// Stores <paramref name="jobs"/>, with the jobs of earlier writes not yet persisted, in one write. If it throws,
+    /// the jobs stay unwritten (<see cref="IsWritten"/>) and the next write, with or without new jobs, tries them again.
+    /// </summary>
     public async Task WriteAsync(IEnumerable<LoggedJob> jobs)
     {
-        foreach (var job in jobs) _unpersisted[job.Record.State.Id] = job;
+        foreach (var job in jobs)
+        {
+            _unpersisted[job.Record.State.Id] = job;
+            _unwritten.Add(job.Record.State.Id);
+        }
         _record.State = new DecisionLogRecord { Jobs = [.. _unpersisted.Values] };
         await _storage.WriteStateAsync(StateName, _owner, _record);
+        _unwritten.Clear();
     }
 
     /// <summary>The job has stored its own record, holding <paramref name="job"/> or newer: the next write leaves it out.</summary>

@@ -353,6 +353,7 @@ public sealed partial class DispatcherGrain(
             await slices.YieldIfDueAsync();
         }
         await TrackAllAsync(updates);
+        await WriteLogAgainAsync();
 
         // The round copies the live jobs before its first await and decides off the turn while reconcile compares the
         // sites with the records on it: reconcile changes no record, so neither waits for the other. Reconcile also
@@ -945,7 +946,8 @@ public sealed partial class DispatcherGrain(
 
     /// <summary>
     /// Makes every site agree with the job records: a site missing a job that is bound to it is told again (the
-    /// command is idempotent), and a site holding a job bound elsewhere, or finished, lets it go.
+    /// command is idempotent), and a site holding a job bound elsewhere, or finished, lets it go. A job whose decision
+    /// only memory holds (its decision log write failed) is left alone: no site may act on a decision no store holds.
     /// </summary>
     /// <returns>The sites that were sent a command.</returns>
     /// <param name="decidedDuringSteps">
@@ -966,10 +968,10 @@ public sealed partial class DispatcherGrain(
             {
                 var owner = _live.TryGetValue(a.Job.Id, out var live) ? live.Job : null;
                 var known = _catalog.Contains(a.Job.Id);
-                if (known && !IsBoundTo(owner, site.Spec.Id) && !decidedDuringSteps.Contains(a.Job.Id))
+                if (known && !IsBoundTo(owner, site.Spec.Id) && Settled(a.Job.Id))
                     commands.Add(grain.StopJobAsync(a.Job.Id, owner?.Epoch ?? a.Job.Epoch + 1));
             }
-            foreach (var live in _held.JobsAt(site.Spec.Id).Where(id => !held.ContainsKey(id) && !decidedDuringSteps.Contains(id)).Select(id => _live[id]))
+            foreach (var live in _held.JobsAt(site.Spec.Id).Where(id => !held.ContainsKey(id) && Settled(id)).Select(id => _live[id]))
                 commands.Add(grain.StartJobAsync(new JobAssignment(live.Counted(now), live.Job.TransferEndsAt)));
             if (commands.Count > before) commanded.Add(site.Spec.Id);
         }
@@ -978,6 +980,32 @@ public sealed partial class DispatcherGrain(
         try { await Task.WhenAll(commands); }
         catch (Exception ex) when (ex is StaleEpochException or InvalidOperationException) { LogDecisionRefused(DecisionKind.Place, "reconcile", ex.Message); }
         return commanded;
+
+        bool Settled(string jobId) => !decidedDuringSteps.Contains(jobId) && _log.IsWritten(jobId);
+    }
+
+    /// <summary>
+    /// Stores the decisions a failed decision-log write left in memory, then the jobs' own records, so that reconcile
+    /// may tell their sites. If the storage fails again, reconcile leaves those jobs alone and the next tick tries again.
+    /// </summary>
+    private async Task WriteLogAgainAsync()
+    {
+        if (_log.AllWritten) return;
+        await _applyGate.WaitAsync();
+        try
+        {
+            if (_log.AllWritten) return;
+            await _log.WriteAsync([]);
+            await PersistAsync([.. _log.Unpersisted]);
+        }
+        catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            LogDecisionLogWriteFailed(ex);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
     }
 
     /// <summary>
@@ -1043,6 +1071,9 @@ public sealed partial class DispatcherGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prompt dispatch round failed; the next trigger or tick tries again")]
     private partial void LogPromptRoundFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Decision log write failed again; its jobs' sites are told once a tick stores it")]
+    private partial void LogDecisionLogWriteFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciled {Count} site/job mismatches")]
     private partial void LogReconciled(int count);

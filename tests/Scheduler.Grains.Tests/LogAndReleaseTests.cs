@@ -8,7 +8,8 @@ using Scheduler.Core.Lifecycle;
 /// <summary>
 /// No site hears of a wave's decisions before its decision log holds them (docs/adr/0009): with the log write held at
 /// the storage, a relocating job's old site still runs it and its new one has not bound it. (Session 24 let the
-/// releases go out beside the log write; the full runs showed no gain, and the stricter rule came back.)
+/// releases go out beside the log write; the full runs showed no gain, and the stricter rule came back.) Nor after a
+/// log write that failed, until a later one stores it.
 /// </summary>
 [Collection(LogGateClusterCollection.Name)]
 public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
@@ -49,12 +50,57 @@ public sealed class LogAndReleaseTests(LogGateClusterFixture fixture)
         }
         Assert.True(held, "no tick wrote the decision log");
     }
+
+    [Fact]
+    public async Task ADecisionWhoseLogWriteFailed_ReachesNoSite_UntilATickStoresIt()
+    {
+        var fleet = new TestFleet(fixture);
+        var (a, b, spec) = await fleet.JobAtALitSiteAsync(Step);
+        Assert.Equal([a], await fleet.SitesHoldingAsync(spec.Id));
+
+        JobRecord record;
+        fixture.Gate.Failing = true;
+        try
+        {
+            // The wind moves from a to b; the tick that relocates the job fails at its log write.
+            Exception? failed = null;
+            for (var i = 0; i < 8 && failed is null; i++)
+            {
+                await fleet.ReportAsync(a, 0);
+                await fleet.ReportAsync(b, 5);
+                failed = await Record.ExceptionAsync(() => fleet.TickAsync(Step));
+            }
+            Assert.IsType<IOException>(failed);
+            record = await fleet.JobAsync("j");
+
+            // The next tick finds b without the job and a with it; the storage still fails, so it must tell neither.
+            await fleet.TickAsync(Step);
+            Assert.Equal([a], await fleet.SitesHoldingAsync(spec.Id));
+        }
+        finally
+        {
+            fixture.Gate.Failing = false;
+        }
+        Assert.Equal((JobStatus.Relocating, b), (record.State.Status, record.State.SiteId)); // the job took it in memory
+
+        // Once the log is stored, the tick's reconcile tells both sites.
+        await fleet.TickAsync(Step);
+        Assert.Equal([b], await fleet.SitesHoldingAsync(spec.Id));
+    }
 }
 
-/// <summary>Holds the next write of a dispatcher's decision log until the test opens it.</summary>
+/// <summary>Holds the next write of a dispatcher's decision log until the test opens it, or fails every such write.</summary>
 public sealed class LogWriteGate
 {
     private volatile Held? _held;
+    private volatile bool _failing;
+
+    /// <summary>While set, every write of a decision log throws an <see cref="IOException"/>.</summary>
+    public bool Failing
+    {
+        get => _failing;
+        set => _failing = value;
+    }
 
     public sealed class Held
     {
@@ -77,8 +123,9 @@ public sealed class LogWriteGate
 
     internal Task PassAsync(string stateName)
     {
-        if (stateName != DecisionLog.StateName || Interlocked.Exchange(ref _held, null) is not { } held) return Task.CompletedTask;
-        return held.WaitAsync();
+        if (stateName != DecisionLog.StateName) return Task.CompletedTask;
+        if (_failing) throw new IOException("decision log write failed (test)");
+        return Interlocked.Exchange(ref _held, null) is { } held ? held.WaitAsync() : Task.CompletedTask;
     }
 }
 
