@@ -8,11 +8,11 @@ public sealed record LoadOptions
     public const string Usage = """
         usage: dotnet run -c Release --project src/Scheduler.Cli -- bench [options]
           --quick              100 plants on 15 sites, 5 s per scenario, 1 round, 1,000 active and 5,000 jobs for memory
-                               (default: 1,000 plants on 150 sites, 10 s per scenario, 8 rounds, 10,000 and 100,000)
+                               (default: 1,000 plants on 150 sites, 10 s per scenario, 12 rounds, 10,000 and 100,000)
           --smoke              a few seconds in all, to check that the tool runs and reports (CI); figures mean nothing
           --json FILE          also write the results as JSON
-          --rounds N           tracing-on/tracing-off pairs, each on fresh hosts, in the order on-off, off-on, … (default 8:
-                               the fewest that can settle the tracing target with one round astray, by a sign test)
+          --rounds N           tracing-on/tracing-off pairs, each on fresh hosts, in the order on-off, off-on, … (default
+                               12; a rank-sum test over the hosts settles each tracing target, and needs 3 of each at least)
           --tracing on|off     rounds in one mode only (no overhead figure)
           --duration SECONDS   measured seconds per scenario and round
           --warmup SECONDS     telemetry seconds of the throwaway warm-up run before everything (default 15; 0: none)
@@ -36,7 +36,7 @@ public sealed record LoadOptions
     public bool Smoke { get; init; }
     public string? JsonPath { get; init; }
     public IReadOnlyList<bool> TracingModes { get; init; } = [true, false];
-    public int Rounds { get; init; } = 8;
+    public int Rounds { get; init; } = 12;
     public int Plants { get; init; } = 1_000;
     public int Sites { get; init; } = 150;
     public int Streams { get; init; } = 8;
